@@ -1,0 +1,272 @@
+//! RSA keys: the app private key (signing) and public keys (verifying).
+//!
+//! Input is sniffed, not trusted: PEM or bare base64, PKCS#1 or PKCS#8, any line wrapping;
+//! public keys as SPKI, PKCS#1 or inside an X.509 certificate.
+
+use std::fmt;
+use std::sync::Arc;
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey, RSA_PKCS1_SHA256};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use zeroize::Zeroizing;
+
+use crate::der::{self, Reader};
+use crate::error::{KeyError, SignatureError};
+use crate::pem;
+
+const RSA_ENCRYPTION_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
+/// Which DER structure a private key arrived in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivateKeyFormat {
+    /// `RSAPrivateKey` (RFC 8017), PEM label `RSA PRIVATE KEY`.
+    Pkcs1,
+    /// `PrivateKeyInfo` (RFC 5208), PEM label `PRIVATE KEY`.
+    Pkcs8,
+}
+
+/// An RSA private key that signs with SHA256withRSA (PKCS#1 v1.5). Cheap to clone.
+///
+/// `Debug` prints only the size and the public key's fingerprint, never key material.
+#[derive(Clone)]
+pub struct PrivateKey {
+    inner: Arc<KeyPair>,
+    public: PublicKey,
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PrivateKey(RSA-{}, <redacted>)", self.inner.public_modulus_len() * 8)
+    }
+}
+
+impl PrivateKey {
+    /// Parses PEM (`RSA PRIVATE KEY` or `PRIVATE KEY`) or bare base64, PKCS#1 or PKCS#8.
+    ///
+    /// ```
+    /// # use alipay_v3::keys::PrivateKey;
+    /// let generated = PrivateKey::generate().unwrap();
+    /// let again = PrivateKey::parse(&generated.to_pkcs8_pem()).unwrap();
+    /// assert_eq!(again.public_key(), generated.public_key());
+    /// assert!(PrivateKey::parse("hello").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, KeyError> {
+        let blocks = pem::decode_blocks(text).map_err(|e| match e {
+            pem::PemError::Empty => KeyError::Empty,
+            other => KeyError::Encoding(other.as_str()),
+        })?;
+        let block = blocks
+            .iter()
+            .find(|b| b.label.as_deref().is_none_or(|l| l.ends_with("PRIVATE KEY")))
+            .ok_or_else(|| KeyError::WrongPemLabel(blocks[0].label.clone().unwrap_or_default()))?;
+        let der = Zeroizing::new(block.der.clone());
+        Self::from_der(&der)
+    }
+
+    /// Parses DER, sniffing PKCS#1 vs PKCS#8.
+    pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
+        let pair = match sniff_private(der)? {
+            PrivateKeyFormat::Pkcs8 => KeyPair::from_pkcs8(der),
+            PrivateKeyFormat::Pkcs1 => KeyPair::from_der(der),
+        }
+        .map_err(|e| KeyError::Rejected(e.to_string()))?;
+        Self::from_pair(pair)
+    }
+
+    fn from_pair(pair: KeyPair) -> Result<Self, KeyError> {
+        if pair.public_modulus_len() < 256 {
+            return Err(KeyError::Rejected("RSA keys must be at least 2048 bits".into()));
+        }
+        let spki = pair.public_key().as_der().map_err(|_| KeyError::Generate)?;
+        let public = PublicKey::from_spki_der(spki.as_ref())?;
+        Ok(PrivateKey { inner: Arc::new(pair), public })
+    }
+
+    /// A new RSA-2048 key (e = 65537).
+    pub fn generate() -> Result<Self, KeyError> {
+        let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generate)?;
+        Self::from_pair(pair)
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.public.clone()
+    }
+
+    /// PKCS#8 DER, in a buffer that is wiped on drop.
+    pub fn to_pkcs8_der(&self) -> Zeroizing<Vec<u8>> {
+        // Serialising a key that aws-lc already holds cannot fail short of memory exhaustion.
+        Zeroizing::new(self.inner.as_der().map(|d| d.as_ref().to_vec()).unwrap_or_default())
+    }
+
+    /// PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), wiped on drop.
+    pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
+        Zeroizing::new(pem::encode("PRIVATE KEY", &self.to_pkcs8_der()))
+    }
+
+    /// PKCS#8 as one bare base64 line (the form Alipay's key tool hands out).
+    pub fn to_pkcs8_base64(&self) -> Zeroizing<String> {
+        Zeroizing::new(STANDARD.encode(&*self.to_pkcs8_der()))
+    }
+
+    /// SHA256withRSA signature of `message`, standard base64.
+    pub fn sign(&self, message: &[u8]) -> String {
+        let mut sig = vec![0u8; self.inner.public_modulus_len()];
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        // Signing with a validated key into a buffer of modulus length has no failure mode
+        // other than aws-lc internal corruption.
+        self.inner.sign(&RSA_PKCS1_SHA256, &rng, message, &mut sig).expect("RSA signing with a validated key failed");
+        STANDARD.encode(&sig)
+    }
+}
+
+/// Tells PKCS#1 from PKCS#8 by structure. Non-RSA PKCS#8 keys are refused here.
+pub fn sniff_private(der: &[u8]) -> Result<PrivateKeyFormat, KeyError> {
+    const EXPECTED: KeyError = KeyError::Format { expected: "a PKCS#1 or PKCS#8 RSA private key" };
+    let mut seq = der::single(der, der::SEQUENCE).map_err(|_| EXPECTED)?;
+    let version = seq.expect(der::INTEGER).map_err(|_| EXPECTED)?;
+    if version.content != [0] {
+        return Err(EXPECTED);
+    }
+    let next = seq.read().map_err(|_| EXPECTED)?;
+    match next.tag {
+        der::INTEGER => Ok(PrivateKeyFormat::Pkcs1),
+        der::SEQUENCE => {
+            let oid = Reader::new(next.content).expect(der::OID).map_err(|_| EXPECTED)?;
+            if oid.content != RSA_ENCRYPTION_OID {
+                return Err(KeyError::Format { expected: "an RSA key (this PKCS#8 key is another algorithm)" });
+            }
+            Ok(PrivateKeyFormat::Pkcs8)
+        }
+        _ => Err(EXPECTED),
+    }
+}
+
+/// An RSA public key that verifies SHA256withRSA signatures. Parsed once; cheap to clone.
+#[derive(Clone)]
+pub struct PublicKey {
+    parsed: Arc<ParsedPublicKey>,
+    spki: Arc<[u8]>,
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.spki == other.spki
+    }
+}
+impl Eq for PublicKey {}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey(sha256:{})", &self.fingerprint()[..16])
+    }
+}
+
+impl PublicKey {
+    /// Parses SPKI or PKCS#1 public keys (PEM or bare base64), or takes the key of an X.509
+    /// certificate (`-----BEGIN CERTIFICATE-----`).
+    pub fn parse(text: &str) -> Result<Self, KeyError> {
+        let blocks = pem::decode_blocks(text).map_err(|e| match e {
+            pem::PemError::Empty => KeyError::Empty,
+            other => KeyError::Encoding(other.as_str()),
+        })?;
+        let block = &blocks[0];
+        match block.label.as_deref() {
+            Some("CERTIFICATE") => {
+                let info = crate::cert::CertInfo::from_der(&block.der)?;
+                Self::from_spki_der(&info.spki_der)
+            }
+            Some("PUBLIC KEY") | Some("RSA PUBLIC KEY") | None => Self::from_der(&block.der),
+            Some(other) => Err(KeyError::WrongPemLabel(other.to_string())),
+        }
+    }
+
+    /// SPKI or PKCS#1 `RSAPublicKey` DER.
+    pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
+        let rsa = aws_lc_rs::rsa::PublicKey::from_der(der)
+            .map_err(|_| KeyError::Format { expected: "an SPKI or PKCS#1 RSA public key" })?;
+        let spki = rsa.as_der().map_err(|_| KeyError::Format { expected: "an RSA public key" })?;
+        Self::from_spki_der(spki.as_ref())
+    }
+
+    /// SPKI DER (`SubjectPublicKeyInfo`).
+    pub fn from_spki_der(spki: &[u8]) -> Result<Self, KeyError> {
+        if !is_spki(spki) {
+            // PKCS#1 or garbage: from_der normalises to SPKI or fails.
+            return Self::from_der(spki);
+        }
+        let parsed = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, spki)
+            .map_err(|e| KeyError::Rejected(e.to_string()))?;
+        Ok(PublicKey { parsed: Arc::new(parsed), spki: spki.into() })
+    }
+
+    /// Verifies a base64 SHA256withRSA signature over `message`.
+    pub fn verify(&self, message: &[u8], signature_b64: &str) -> Result<(), SignatureError> {
+        let sig = STANDARD.decode(signature_b64.as_bytes()).map_err(|_| SignatureError::Base64)?;
+        self.verify_raw(message, &sig)
+    }
+
+    /// Verifies a raw signature.
+    pub fn verify_raw(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
+        self.parsed.verify_sig(message, signature).map_err(|_| SignatureError::Mismatch)
+    }
+
+    /// SPKI DER.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// SPKI as one bare base64 line.
+    pub fn to_spki_base64(&self) -> String {
+        STANDARD.encode(&self.spki)
+    }
+
+    /// SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub fn to_spki_pem(&self) -> String {
+        pem::encode("PUBLIC KEY", &self.spki)
+    }
+
+    /// Hex SHA-256 of the SPKI, for logs.
+    pub fn fingerprint(&self) -> String {
+        crate::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &self.spki).as_ref())
+    }
+}
+
+fn is_spki(der: &[u8]) -> bool {
+    let Ok(mut seq) = der::single(der, der::SEQUENCE) else { return false };
+    matches!(seq.read(), Ok(t) if t.tag == der::SEQUENCE) && matches!(seq.read(), Ok(t) if t.tag == der::BIT_STRING)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(
+            sniff_private(&[0x30, 0x03, 0x02, 0x01, 0x00]).unwrap_err(),
+            KeyError::Format { expected: "a PKCS#1 or PKCS#8 RSA private key" }
+        );
+        assert!(sniff_private(&[]).is_err());
+        assert!(sniff_private(&[0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x05]).is_ok());
+    }
+
+    #[test]
+    fn generated_round_trip() {
+        let k = PrivateKey::generate().unwrap();
+        let sig = k.sign(b"abc");
+        k.public_key().verify(b"abc", &sig).unwrap();
+        assert_eq!(k.public_key().verify(b"abd", &sig), Err(SignatureError::Mismatch));
+        assert_eq!(k.public_key().verify(b"abc", "!!"), Err(SignatureError::Base64));
+        let p = PublicKey::parse(&k.public_key().to_spki_pem()).unwrap();
+        assert_eq!(p, k.public_key());
+        let b = PublicKey::parse(&k.public_key().to_spki_base64()).unwrap();
+        assert_eq!(b, k.public_key());
+        let again = PrivateKey::parse(&k.to_pkcs8_base64()).unwrap();
+        assert_eq!(again.public_key(), k.public_key());
+        assert!(!format!("{k:?}").contains(&k.to_pkcs8_base64()[40..60]));
+    }
+}
