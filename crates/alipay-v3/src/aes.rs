@@ -42,7 +42,7 @@ impl AesKey {
     /// ```
     /// # use alipay_v3::aes::AesKey;
     /// let key = AesKey::from_base64("aYA0GP8JEW+D7/UFaskCWA==").unwrap();
-    /// assert_eq!(key.encrypt(br#"{"a":"中文"}"#), "TI5fGWVveeuELxAfOcy45g==");
+    /// assert_eq!(key.encrypt(r#"{"a":"中文"}"#.as_bytes()), "TI5fGWVveeuELxAfOcy45g==");
     /// ```
     pub fn from_base64(text: &str) -> Result<Self, AesError> {
         let bytes = Zeroizing::new(STANDARD.decode(text.trim().as_bytes()).map_err(|_| AesError::Key)?);
