@@ -1,0 +1,694 @@
+//! [`Client`]: signs every attempt, sends it, verifies (then decrypts) every answer, and applies
+//! the retry policy.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use alipay_v3::aes::AesKey;
+use alipay_v3::keys::PrivateKey;
+use alipay_v3::query::{self, QueryEncoding};
+use alipay_v3::{headers as h, sign, verify, AesError};
+use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, Method, StatusCode};
+use tracing::Instrument;
+
+use crate::code::ErrorCode;
+use crate::config::{parse_endpoint, ClientBuilder, Credentials};
+use crate::error::{
+    chain_text, scrub, ApiError, ConfigError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind,
+    NotSentError, NotSentKind, RequestInfo, Source, VerificationError, VerificationKind,
+};
+use crate::request::RawResponse;
+
+const USER_AGENT: &str = concat!("jobworth-rust/", env!("CARGO_PKG_VERSION"));
+/// Query parameters whose values are masked in logs and scrubbed from error text.
+pub(crate) const SECRET_PARAMS: &[&str] = &["cert_no"];
+const LEDGER_CAPACITY: usize = 4096;
+const LEDGER_TTL: Duration = Duration::from_secs(3600);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// An Alipay v3 client for one app. Cheap to clone (one `Arc`); share it across tasks. Clones
+/// share the connection pool (HTTP keep-alive).
+///
+/// # What every call does
+/// * builds the request-target once (RFC 3986 percent-encoding) and signs exactly that string;
+/// * signs each attempt afresh (new nonce, millisecond timestamp, `alipay-request-id`);
+/// * with an AES key: marks the request `alipay-encrypt-type: AES` (GET included), encrypts a
+///   JSON body before signing, and decrypts 2xx answers only after verifying them;
+/// * verifies every answer below 400 over the raw body bytes before using it (certificate mode:
+///   `alipay-sn` must be the configured Alipay certificate); an error answer that carries a
+///   signature is verified too.
+///
+/// # Retries
+/// Each retry is a new, freshly signed attempt (at most [`ClientBuilder::max_retries`]), after
+/// a doubling backoff.
+/// * Nothing sent (connection refused, DNS, TLS): always retried.
+/// * Alipay reported a transient error (`SYSTEM_ERROR`, `unknow-error`, 502/503/504, rate
+///   limits): retried by the generic [`request`](Client::request) call.
+/// * Timeout or connection lost: retried by the generic call only when marked
+///   [`idempotent`](crate::RequestBuilder::idempotent).
+/// * The Jobworth query carries a single-use `once_token`: after an ambiguous attempt (timeout,
+///   connection lost, 5xx) it is **not** repeated unless you opt in with
+///   [`retry_ambiguous`](crate::AuthenticationQuery::retry_ambiguous); the error says the token may
+///   have been consumed. The client remembers tokens whose query was ambiguous: if a later query
+///   with the same token (retried by the SDK or by you) answers `TOKEN_INVALID`, you get
+///   [`Error::TokenPossiblyConsumed`] instead of a bare `TOKEN_INVALID`.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) endpoint: String,
+    pub(crate) app_id: String,
+    pub(crate) key: PrivateKey,
+    pub(crate) credentials: Credentials,
+    pub(crate) aes: Option<AesKey>,
+    pub(crate) app_auth_token: Option<String>,
+    pub(crate) timeout: Duration,
+    pub(crate) max_retries: u32,
+    pub(crate) retry_backoff: Duration,
+    ledger: Mutex<TokenLedger>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("endpoint", &i.endpoint)
+            .field("app_id", &i.app_id)
+            .field("certificate_mode", &i.credentials.is_certificate_mode())
+            .field("encrypted", &i.aes.is_some())
+            .field("app_auth_token", &i.app_auth_token.as_deref().map(alipay_v3::mask))
+            .field("timeout", &i.timeout)
+            .field("max_retries", &i.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a call may be retried.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Policy {
+    Generic { idempotent: bool },
+    SingleUse { token: Option<u64>, retry_ambiguous: bool },
+}
+
+/// One logical call, before signing.
+pub(crate) struct Call {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub json: Option<String>,
+    pub encrypt: Option<bool>,
+    pub app_auth_token: Option<String>,
+    pub timeout: Option<Duration>,
+    pub max_retries: Option<u32>,
+    pub policy: Policy,
+}
+
+impl Call {
+    /// Values that must never appear in logs or error text.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        self.query.iter().filter(|(k, _)| SECRET_PARAMS.contains(&k.as_str())).map(|(_, v)| v.clone()).collect()
+    }
+}
+
+/// The parts of a call that are the same for every attempt.
+struct Prepared {
+    url: reqwest::Url,
+    request_uri: String,
+    log_target: String,
+    body: String,
+    content_type: Option<&'static str>,
+    encrypted: bool,
+    app_auth_token: Option<String>,
+    timeout: Duration,
+    secrets: Vec<String>,
+}
+
+impl Client {
+    /// A builder with the defaults (production endpoint, 10 s timeout, 2 retries).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    pub(crate) fn from_builder(b: ClientBuilder) -> Result<Client, ConfigError> {
+        let (endpoint, loopback) = parse_endpoint(&b.endpoint)?;
+        let app_id = b.app_id.ok_or(ConfigError::Missing("app id"))?;
+        if app_id.is_empty() || !app_id.bytes().all(|c| c.is_ascii_graphic() && c != b',' && c != b'=') {
+            return Err(ConfigError::Invalid {
+                what: "app id",
+                reason: "must be non-empty visible ASCII without ',' or '='",
+            });
+        }
+        let key = b.private_key.ok_or(ConfigError::Missing("private key"))?;
+        if b.both_modes {
+            return Err(ConfigError::Conflict(
+                "both an Alipay public key and certificates are set; use key mode or certificate mode",
+            ));
+        }
+        let credentials = b.credentials.ok_or(ConfigError::Missing("Alipay public key (or certificates)"))?;
+        if let Some(t) = &b.app_auth_token {
+            if t.is_empty() || HeaderValue::from_str(t).is_err() {
+                return Err(ConfigError::Invalid { what: "app auth token", reason: "must be non-empty visible ASCII" });
+            }
+        }
+        if b.timeout.is_zero() {
+            return Err(ConfigError::Invalid { what: "timeout", reason: "must be greater than zero" });
+        }
+        let http = match b.http {
+            Some(c) => c,
+            None => {
+                let connect = b.connect_timeout.unwrap_or_else(|| (b.timeout * 4 / 5).min(Duration::from_secs(5)));
+                let mut hb = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(USER_AGENT)
+                    .connect_timeout(connect)
+                    .pool_idle_timeout(Duration::from_secs(60))
+                    .tcp_keepalive(Duration::from_secs(30))
+                    .tcp_nodelay(true);
+                if loopback {
+                    // A local sandbox never sits behind a proxy; environment proxies would break it.
+                    hb = hb.no_proxy();
+                }
+                hb.build().map_err(|e| ConfigError::Http(chain_text(&e)))?
+            }
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                endpoint,
+                app_id,
+                key,
+                credentials,
+                aes: b.encrypt_key,
+                app_auth_token: b.app_auth_token,
+                timeout: b.timeout,
+                max_retries: b.max_retries,
+                retry_backoff: b.retry_backoff,
+                ledger: Mutex::new(TokenLedger::default()),
+                hasher: Default::default(),
+            }),
+        })
+    }
+
+    /// The endpoint origin, without a trailing slash.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// The app id.
+    pub fn app_id(&self) -> &str {
+        &self.inner.app_id
+    }
+
+    /// Key mode or certificate mode, as configured.
+    pub fn credentials(&self) -> &Credentials {
+        &self.inner.credentials
+    }
+
+    /// Whether an AES key is configured (every request is then encrypted).
+    pub fn is_encrypted(&self) -> bool {
+        self.inner.aes.is_some()
+    }
+
+    /// The per-attempt timeout.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    pub(crate) fn token_key(&self, conn_key: Option<&str>, once_token: Option<&str>) -> Option<u64> {
+        let token = once_token?;
+        Some(self.inner.hasher.hash_one((conn_key, token)))
+    }
+
+    pub(crate) fn remember_ambiguous(&self, token: Option<u64>, err: &Error) {
+        if let Some(k) = token {
+            self.ledger().remember(k, err.clone());
+        }
+    }
+
+    fn ledger(&self) -> std::sync::MutexGuard<'_, TokenLedger> {
+        // The ledger holds no invariant a panic elsewhere could break.
+        self.inner.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn prepare(&self, call: &Call) -> Result<Prepared, Error> {
+        let invalid = |m: String| Error::from(NotSentError::invalid(m, None));
+        if !call.path.starts_with('/') || call.path.contains(['?', '#']) {
+            return Err(invalid(format!(
+                "path must start with '/' and hold no query or fragment (pass parameters with .query()): {}",
+                call.path
+            )));
+        }
+        let pairs = || call.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let request_uri = query::request_uri(&call.path, pairs(), QueryEncoding::Rfc3986);
+        let url = reqwest::Url::parse(&format!("{}{}", self.inner.endpoint, request_uri))
+            .map_err(|e| invalid(format!("path is not valid in a URL ({e})")))?;
+        // The URL parser normalises some paths ("/./", raw spaces, non-ASCII); what is sent must
+        // be byte-for-byte what was signed.
+        let sent = match url.query() {
+            Some(q) => format!("{}?{}", url.path(), q),
+            None => url.path().to_string(),
+        };
+        if sent != request_uri {
+            return Err(invalid(format!(
+                "path would not be sent as signed (it would become {}); percent-encode it and avoid '.' segments",
+                url.path()
+            )));
+        }
+        // The target as logged: secret values masked (stars left readable).
+        let mut log_target = call.path.clone();
+        for (i, (k, v)) in call.query.iter().enumerate() {
+            log_target.push(if i == 0 { '?' } else { '&' });
+            log_target.push_str(&query::encode_component(k, QueryEncoding::Rfc3986));
+            log_target.push('=');
+            if SECRET_PARAMS.contains(&k.as_str()) {
+                log_target.push_str(
+                    &query::encode_component(&alipay_v3::mask(v), QueryEncoding::Rfc3986).replace("%2A", "*"),
+                );
+            } else {
+                log_target.push_str(&query::encode_component(v, QueryEncoding::Rfc3986));
+            }
+        }
+
+        if call.json.is_some() && matches!(call.method, Method::GET | Method::HEAD) {
+            return Err(invalid(format!("{} requests carry no body", call.method)));
+        }
+        let encrypted = call.encrypt.unwrap_or(self.inner.aes.is_some());
+        let (body, content_type) = if encrypted {
+            let aes = self.inner.aes.as_ref().ok_or_else(|| {
+                Error::Config(ConfigError::Invalid {
+                    what: "encryption",
+                    reason: "requested for this call but the client has no encrypt key",
+                })
+            })?;
+            // Like the Java/PHP SDKs: an empty plaintext sends no body at all.
+            let body = call.json.as_deref().filter(|j| !j.is_empty()).map(|j| aes.encrypt(j.as_bytes()));
+            (body.unwrap_or_default(), Some("text/plain"))
+        } else {
+            match &call.json {
+                Some(j) => (j.clone(), Some("application/json")),
+                // Like the Node SDK: methods that may carry a body are always marked JSON.
+                None if !matches!(call.method, Method::GET | Method::HEAD) => (String::new(), Some("application/json")),
+                None => (String::new(), None),
+            }
+        };
+        let app_auth_token =
+            call.app_auth_token.clone().or_else(|| self.inner.app_auth_token.clone()).filter(|t| !t.is_empty());
+        if let Some(t) = &app_auth_token {
+            if HeaderValue::from_str(t).is_err() {
+                return Err(invalid("app auth token is not visible ASCII".into()));
+            }
+        }
+        Ok(Prepared {
+            url,
+            request_uri,
+            log_target,
+            body,
+            content_type,
+            encrypted,
+            app_auth_token,
+            timeout: call.timeout.unwrap_or(self.inner.timeout),
+            secrets: call.secrets(),
+        })
+    }
+
+    /// Runs a call with the retry policy. The only way anything is sent.
+    pub(crate) async fn execute(&self, call: Call) -> Result<RawResponse, Error> {
+        let prepared = self.prepare(&call)?;
+        let max_retries = call.max_retries.unwrap_or(self.inner.max_retries);
+        let mut info = RequestInfo {
+            method: call.method.clone(),
+            path: call.path.clone(),
+            request_id: String::new(),
+            attempts: 0,
+            single_use_token: matches!(call.policy, Policy::SingleUse { .. }),
+        };
+        loop {
+            info.attempts += 1;
+            info.request_id = uuid::Uuid::new_v4().simple().to_string();
+            let span = tracing::debug_span!(
+                "alipay_request",
+                method = %info.method,
+                path = %info.path,
+                request_id = %info.request_id,
+                attempt = info.attempts,
+                status = tracing::field::Empty,
+                trace_id = tracing::field::Empty,
+            );
+            let result = self.attempt(&prepared, &info).instrument(span).await;
+            let result = self.settle_token(call.policy, result);
+            let err = match result {
+                Ok(r) => return Ok(r),
+                Err(e) => e,
+            };
+            if info.attempts > max_retries || !should_retry(call.policy, &err) {
+                tracing::debug!(error = %err, attempts = info.attempts, "call failed");
+                return Err(err);
+            }
+            let delay = backoff(self.inner.retry_backoff, info.attempts);
+            tracing::warn!(error = %err, attempt = info.attempts, ?delay, "retrying with a freshly signed request");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Keeps the ledger of ambiguous single-use token queries, and turns a `TOKEN_INVALID` that
+    /// follows one into [`Error::TokenPossiblyConsumed`].
+    fn settle_token(&self, policy: Policy, result: Result<RawResponse, Error>) -> Result<RawResponse, Error> {
+        let Policy::SingleUse { token: Some(k), .. } = policy else {
+            return result;
+        };
+        match result {
+            Ok(r) => {
+                self.ledger().forget(k);
+                Ok(r)
+            }
+            Err(e) if e.api_code() == Some(&ErrorCode::TokenInvalid) => match self.ledger().take(k) {
+                Some(first) => Err(Error::TokenPossiblyConsumed { first: Box::new(first), last: Box::new(e) }),
+                None => Err(e),
+            },
+            Err(e) => {
+                if e.token_may_be_consumed() {
+                    self.ledger().remember(k, e.clone());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn attempt(&self, p: &Prepared, info: &RequestInfo) -> Result<RawResponse, Error> {
+        let inner = &*self.inner;
+        let invalid = |m: &str| Error::from(NotSentError::invalid(m, Some(info.clone())));
+        let nonce = alipay_v3::new_nonce();
+        let app_cert_sn = match &inner.credentials {
+            Credentials::Certificates(c) => Some(c.app_cert_sn.as_str()),
+            Credentials::PublicKey(_) => None,
+        };
+        let auth = sign::auth_string(&inner.app_id, app_cert_sn, &nonce, alipay_v3::now_millis());
+        let authorization = sign::sign_request(
+            &inner.key,
+            &auth,
+            info.method.as_str(),
+            &p.request_uri,
+            &p.body,
+            p.app_auth_token.as_deref(),
+        );
+
+        let mut headers = HeaderMap::with_capacity(8);
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::try_from(authorization).map_err(|_| invalid("authorization is not a valid header"))?,
+        );
+        headers.insert(
+            HeaderName::from_static(h::REQUEST_ID),
+            HeaderValue::try_from(info.request_id.as_str()).map_err(|_| invalid("request id"))?,
+        );
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(ct) = p.content_type {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+        }
+        if p.encrypted {
+            headers.insert(HeaderName::from_static(h::ENCRYPT_TYPE), HeaderValue::from_static("AES"));
+        }
+        if let Some(t) = &p.app_auth_token {
+            headers.insert(
+                HeaderName::from_static(h::APP_AUTH_TOKEN),
+                HeaderValue::try_from(t.as_str()).map_err(|_| invalid("app auth token is not a valid header"))?,
+            );
+        }
+        if let Credentials::Certificates(c) = &inner.credentials {
+            headers.insert(
+                HeaderName::from_static(h::ROOT_CERT_SN),
+                HeaderValue::try_from(c.alipay_root_cert_sn.as_str()).map_err(|_| invalid("root cert SN"))?,
+            );
+        }
+
+        tracing::debug!(target_uri = %p.log_target, encrypted = p.encrypted, "sending");
+        let mut req = inner.http.request(info.method.clone(), p.url.clone()).headers(headers).timeout(p.timeout);
+        if !p.body.is_empty() {
+            req = req.body(p.body.clone());
+        }
+        let resp = req.send().await.map_err(|e| self.transport_error(e, info, p.timeout, false))?;
+        let status = resp.status();
+        let resp_headers = resp.headers().clone();
+        let trace_id = resp_headers.get(h::TRACE_ID).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let span = tracing::Span::current();
+        span.record("status", status.as_u16());
+        if let Some(t) = &trace_id {
+            span.record("trace_id", t.as_str());
+        }
+        let body = resp.bytes().await.map_err(|e| self.transport_error(e, info, p.timeout, true))?;
+        self.process(status, resp_headers, &body, trace_id, info, p)
+    }
+
+    fn transport_error(&self, e: reqwest::Error, info: &RequestInfo, timeout: Duration, reading: bool) -> Error {
+        let (connect, timed_out, builder) = (e.is_connect(), e.is_timeout(), e.is_builder());
+        // Display of a reqwest error includes the URL, which holds the query (cert_no).
+        let e = e.without_url();
+        let text = chain_text(&e);
+        let source: Source = Arc::new(e);
+        if !reading && connect {
+            Error::from(NotSentError {
+                kind: NotSentKind::Connect,
+                message: format!("could not connect to {}: {text}", self.inner.endpoint),
+                request: Some(info.clone()),
+                source: Some(source),
+            })
+        } else if !reading && builder {
+            Error::from(NotSentError {
+                kind: NotSentKind::InvalidRequest,
+                message: text,
+                request: Some(info.clone()),
+                source: Some(source),
+            })
+        } else {
+            let kind =
+                if timed_out { MaybeSentKind::Timeout { after: timeout } } else { MaybeSentKind::ConnectionLost };
+            Error::from(MaybeSentError { kind, message: text, request: info.clone(), source: Some(source) })
+        }
+    }
+
+    fn process(
+        &self,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: &[u8],
+        trace_id: Option<String>,
+        info: &RequestInfo,
+        p: &Prepared,
+    ) -> Result<RawResponse, Error> {
+        let verification = |kind| {
+            tracing::warn!(?kind, status = status.as_u16(), "answer failed verification");
+            Error::from(VerificationError { kind, status, trace_id: trace_id.clone(), request: info.clone() })
+        };
+        if status.as_u16() < 400 {
+            self.verify(&headers, body).map_err(verification)?;
+            tracing::debug!(status = status.as_u16(), "answer verified");
+            let body = if p.encrypted && status.is_success() && !body.is_empty() {
+                self.decrypt(body).map_err(|source| {
+                    Error::from(DecryptionError { source, status, trace_id: trace_id.clone(), request: info.clone() })
+                })?
+            } else {
+                body.to_vec()
+            };
+            return Ok(RawResponse { status, headers, body, trace_id, request: info.clone(), encrypted: p.encrypted });
+        }
+
+        // Like the Java/PHP SDKs: an error answer is verified when it carries a signature.
+        let signature = headers.get(h::SIGNATURE).and_then(|v| v.to_str().ok()).filter(|s| !s.is_empty());
+        let signed = match signature {
+            Some(s) if s != "null" => {
+                self.verify(&headers, body).map_err(verification)?;
+                true
+            }
+            _ => false,
+        };
+        let (code, message, links) = parse_error_body(body);
+        let message = scrub(&message, &p.secrets);
+        tracing::debug!(status = status.as_u16(), code = %code, "API error");
+        Err(Error::from(ApiError {
+            status,
+            code,
+            message,
+            links,
+            trace_id,
+            body: body.to_vec(),
+            headers,
+            signed,
+            request: info.clone(),
+        }))
+    }
+
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerificationKind> {
+        fn get<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<Option<&'a str>, VerificationKind> {
+            match headers.get(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .to_str()
+                    .map(|s| Some(s.trim()).filter(|s| !s.is_empty()))
+                    .map_err(|_| VerificationKind::InvalidHeader(name)),
+            }
+        }
+        // Node checks the SN before the signature; an unknown certificate is refused outright.
+        if let Credentials::Certificates(c) = &self.inner.credentials {
+            if let Some(sn) = get(headers, h::SN)? {
+                if sn != c.alipay_cert_sn {
+                    return Err(VerificationKind::SnMismatch {
+                        expected: c.alipay_cert_sn.clone(),
+                        received: sn.to_string(),
+                    });
+                }
+            }
+        }
+        let signature = get(headers, h::SIGNATURE)?.ok_or(VerificationKind::MissingHeader(h::SIGNATURE))?;
+        let timestamp = get(headers, h::TIMESTAMP)?.ok_or(VerificationKind::MissingHeader(h::TIMESTAMP))?;
+        let nonce = get(headers, h::NONCE)?.ok_or(VerificationKind::MissingHeader(h::NONCE))?;
+        verify::verify_response(self.inner.credentials.alipay_public_key(), timestamp, nonce, body, signature)
+            .map_err(|_| VerificationKind::BadSignature)
+    }
+
+    fn decrypt(&self, body: &[u8]) -> Result<Vec<u8>, AesError> {
+        let aes = self.inner.aes.as_ref().ok_or(AesError::Key)?;
+        let text = std::str::from_utf8(body).map_err(|_| AesError::Base64)?;
+        aes.decrypt(text)
+    }
+}
+
+fn should_retry(policy: Policy, e: &Error) -> bool {
+    match e {
+        // Nothing left this machine: repeating cannot lose or duplicate anything.
+        Error::NotSent(n) => n.kind == NotSentKind::Connect,
+        Error::MaybeSent(_) => match policy {
+            Policy::Generic { idempotent } => idempotent,
+            Policy::SingleUse { retry_ambiguous, .. } => retry_ambiguous,
+        },
+        Error::Api(a) if a.is_retryable() => match policy {
+            Policy::Generic { .. } => true,
+            // A refused (4xx) query consumed nothing; a 5xx one might have.
+            Policy::SingleUse { retry_ambiguous, .. } => retry_ambiguous || !a.status.is_server_error(),
+        },
+        _ => false,
+    }
+}
+
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16)).min(MAX_BACKOFF)
+}
+
+/// `{code, message, links}`, leniently: anything missing or malformed becomes empty.
+fn parse_error_body(body: &[u8]) -> (ErrorCode, String, Vec<Link>) {
+    let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return (ErrorCode::Other(String::new()), String::new(), Vec::new());
+    };
+    let text = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    let code = ErrorCode::from(text(obj.get("code")));
+    let message = text(obj.get("message"));
+    let links = match obj.get("links") {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|item| match item {
+                serde_json::Value::Object(o) => o.get("link").and_then(|l| l.as_str()).map(|l| Link {
+                    link: l.to_string(),
+                    desc: o.get("desc").and_then(|d| d.as_str()).map(str::to_string),
+                }),
+                serde_json::Value::String(s) if !s.is_empty() => Some(Link { link: s.clone(), desc: None }),
+                _ => None,
+            })
+            .collect(),
+        Some(serde_json::Value::String(s)) if !s.is_empty() => vec![Link { link: s.clone(), desc: None }],
+        _ => Vec::new(),
+    };
+    (code, message, links)
+}
+
+/// Single-use tokens whose last query was ambiguous, keyed by a keyed hash of
+/// `(conn_key, once_token)`.
+#[derive(Default)]
+struct TokenLedger {
+    entries: HashMap<u64, (Instant, Error)>,
+}
+
+impl TokenLedger {
+    fn remember(&mut self, key: u64, err: Error) {
+        if self.entries.len() >= LEDGER_CAPACITY && !self.entries.contains_key(&key) {
+            self.entries.retain(|_, (at, _)| at.elapsed() < LEDGER_TTL);
+            if self.entries.len() >= LEDGER_CAPACITY {
+                if let Some(oldest) = self.entries.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| *k) {
+                    self.entries.remove(&oldest);
+                }
+            }
+        }
+        // Keep the first ambiguous outcome: that is the attempt that may have consumed the token.
+        self.entries.entry(key).or_insert((Instant::now(), err));
+    }
+
+    fn take(&mut self, key: u64) -> Option<Error> {
+        self.entries.remove(&key).filter(|(at, _)| at.elapsed() < LEDGER_TTL).map(|(_, e)| e)
+    }
+
+    fn forget(&mut self, key: u64) {
+        self.entries.remove(&key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_parse_leniently() {
+        let (c, m, l) = parse_error_body(
+            br#"{"code":"TOKEN_INVALID","message":"m","links":[{"link":"https://x","desc":"d"},"https://y",3]}"#,
+        );
+        assert_eq!(c, ErrorCode::TokenInvalid);
+        assert_eq!(m, "m");
+        assert_eq!(
+            l,
+            vec![
+                Link { link: "https://x".into(), desc: Some("d".into()) },
+                Link { link: "https://y".into(), desc: None }
+            ]
+        );
+        let (c, _, l) = parse_error_body(br#"{"code":"invalid-app-id","links":"https://z"}"#);
+        assert_eq!(c, ErrorCode::InvalidAppId);
+        assert_eq!(l, vec![Link { link: "https://z".into(), desc: None }]);
+        let (c, m, l) = parse_error_body(b"<html>bad gateway</html>");
+        assert_eq!((c, m.as_str(), l.len()), (ErrorCode::Other(String::new()), "", 0));
+        let (c, _, _) = parse_error_body(br#"{"code":null,"links":null}"#);
+        assert_eq!(c, ErrorCode::Other(String::new()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn error_body_parsing_never_panics(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = parse_error_body(&body);
+        }
+
+        #[test]
+        fn error_body_links_any_shape(code in "\\PC{0,12}", links in "\\PC{0,40}") {
+            let body = format!(r#"{{"code":{},"links":{}}}"#, serde_json::json!(code), links);
+            let (c, _, _) = parse_error_body(body.as_bytes());
+            if serde_json::from_str::<serde_json::Value>(&body).is_ok() {
+                proptest::prop_assert_eq!(c.as_str(), code.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let b = Duration::from_millis(100);
+        assert_eq!(backoff(b, 1), Duration::from_millis(100));
+        assert_eq!(backoff(b, 2), Duration::from_millis(200));
+        assert_eq!(backoff(b, 40), MAX_BACKOFF);
+    }
+}

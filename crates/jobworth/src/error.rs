@@ -1,0 +1,677 @@
+//! The error model: what happened to a call, in terms a caller can act on.
+//!
+//! No error text ever holds key material or a full `cert_no`.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alipay_v3::{AesError, CertError, KeyError};
+use http::{HeaderMap, Method, StatusCode};
+use serde::Serialize;
+
+use crate::code::ErrorCode;
+
+pub(crate) type Source = Arc<dyn StdError + Send + Sync>;
+
+/// A client or request setting that cannot be used. Names what is wrong; never panics.
+///
+/// ```
+/// let err = jobworth::Client::builder().private_key_pem("not a key").unwrap_err();
+/// assert!(err.to_string().starts_with("private key: "));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A key could not be read (`what` names which one).
+    #[error("{what}: {source}")]
+    Key {
+        /// Which key: "private key", "Alipay public key", ….
+        what: &'static str,
+        /// Why it was refused.
+        source: KeyError,
+    },
+    /// A certificate could not be read (`what` names which one).
+    #[error("{what}: {source}")]
+    Certificate {
+        /// Which certificate: "app certificate", "Alipay certificate", "Alipay root certificate".
+        what: &'static str,
+        /// Why it was refused.
+        source: CertError,
+    },
+    /// The AES encrypt key is not base64 of 16, 24 or 32 bytes.
+    #[error("encrypt key: {0}")]
+    EncryptKey(#[source] AesError),
+    /// The endpoint is not an `http(s)://host[:port]` origin.
+    #[error("endpoint: {0}")]
+    Endpoint(String),
+    /// A required setting is missing.
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    /// Two settings exclude each other.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// A value cannot be used (`what` names the setting).
+    #[error("{what}: {reason}")]
+    Invalid {
+        /// The setting.
+        what: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The HTTP client could not be created.
+    #[error("HTTP client: {0}")]
+    Http(String),
+}
+
+/// Which call an error belongs to: enough to find it in logs and at Alipay support, nothing
+/// secret (the query string is never included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestInfo {
+    /// HTTP method.
+    pub method: Method,
+    /// Path without the query, e.g. `/v3/zhima/customer/jobworth/authentication`.
+    pub path: String,
+    /// `alipay-request-id` of the last attempt.
+    pub request_id: String,
+    /// Attempts made (1 = no retry).
+    pub attempts: u32,
+    /// The call carried a single-use `once_token` (the Jobworth query).
+    pub single_use_token: bool,
+}
+
+impl fmt::Display for RequestInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}, request id {}", self.method, self.path, self.request_id)?;
+        if self.attempts > 1 {
+            write!(f, ", {} attempts", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+const TOKEN_HINT: &str = "the once_token may already have been consumed by this request: querying again may \
+                          answer TOKEN_INVALID, and then a new step 1 (new conn_key and once_token) is needed";
+
+fn token_hint(f: &mut fmt::Formatter<'_>, request: &RequestInfo) -> fmt::Result {
+    if request.single_use_token {
+        write!(f, "; {TOKEN_HINT}")?;
+    }
+    Ok(())
+}
+
+/// Everything that can go wrong with a call.
+///
+/// | variant | meaning | safe to send again? |
+/// |---|---|---|
+/// | [`Error::Config`] | the client or request is misconfigured | fix the configuration |
+/// | [`Error::NotSent`] | nothing left this machine (connect failed, invalid request) | yes |
+/// | [`Error::MaybeSent`] | timeout or connection lost after the request may have been written | only if the call is idempotent |
+/// | [`Error::Api`] | Alipay answered with an error (`code`, `message`, `links`, trace id) | see [`Error::is_retryable`] |
+/// | [`Error::Verification`] | the answer's signature is missing or wrong; it was not used | no |
+/// | [`Error::Decryption`] | the verified answer did not decrypt with the AES key | no |
+/// | [`Error::Decode`] | the verified answer is not the expected JSON | no |
+/// | [`Error::TokenPossiblyConsumed`] | `TOKEN_INVALID` after an earlier ambiguous attempt with the same token | new step 1 needed |
+///
+/// No error text ever holds key material or a full `cert_no`.
+///
+/// ```no_run
+/// # async fn run(client: jobworth::Client) {
+/// use jobworth::{Error, ErrorCode};
+/// match client.authentication_query().conn_key("c").once_token("t").send().await {
+///     Ok(result) => println!("{}", result.identity_result),
+///     Err(Error::Api(api)) if api.code == ErrorCode::TokenInvalid => println!("start a new step 1"),
+///     Err(e) if e.token_may_be_consumed() => println!("result may be lost: {e}"),
+///     Err(e) => println!("{e}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client or the request is misconfigured; nothing was sent.
+    #[error("configuration error: {0}")]
+    Config(#[from] ConfigError),
+    /// Nothing left this machine: connecting failed or the request could not be built.
+    #[error(transparent)]
+    NotSent(Box<NotSentError>),
+    /// The request may have reached Alipay but no complete answer came back.
+    #[error(transparent)]
+    MaybeSent(Box<MaybeSentError>),
+    /// Alipay answered with an error status (≥ 400).
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The answer's signature (or `alipay-sn`) did not check out; the answer was not used.
+    #[error(transparent)]
+    Verification(Box<VerificationError>),
+    /// The verified answer did not decrypt with the configured AES key.
+    #[error(transparent)]
+    Decryption(Box<DecryptionError>),
+    /// The verified answer is not the expected JSON.
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+    /// `TOKEN_INVALID` came back for a `once_token` whose earlier query was ambiguous (timed out,
+    /// lost, 5xx, or an unverifiable answer): that earlier query may have consumed the token, and
+    /// its result is lost. Start a new step 1.
+    #[error(
+        "TOKEN_INVALID, but an earlier query with this once_token may have consumed it and its result is lost \
+         (earlier: {}; now: {}); start a new step 1 (new conn_key and once_token) and have the user pass the desk \
+         again",
+        first.summary(),
+        last.summary()
+    )]
+    TokenPossiblyConsumed {
+        /// The earlier ambiguous outcome.
+        first: Box<Error>,
+        /// The final answer (an [`Error::Api`] with `TOKEN_INVALID`).
+        last: Box<Error>,
+    },
+}
+
+impl Error {
+    /// One line: what happened and the ids to quote, without advice.
+    fn summary(&self) -> String {
+        let what = match self {
+            Error::Config(e) => e.to_string(),
+            Error::NotSent(e) => e.message.clone(),
+            Error::MaybeSent(e) => match e.kind {
+                MaybeSentKind::Timeout { after } => format!("no answer within {after:?}"),
+                MaybeSentKind::ConnectionLost => "connection lost".to_string(),
+            },
+            Error::Api(e) => format!("HTTP {} {} {}", e.status.as_u16(), e.code, e.message).trim_end().to_string(),
+            Error::Verification(e) => format!("HTTP {} answer failed verification", e.status.as_u16()),
+            Error::Decryption(e) => format!("HTTP {} answer did not decrypt", e.status.as_u16()),
+            Error::Decode(e) => format!("HTTP {} answer could not be decoded", e.status.as_u16()),
+            Error::TokenPossiblyConsumed { last, .. } => return last.summary(),
+        };
+        let mut s = what;
+        if let Some(t) = self.trace_id() {
+            s.push_str(&format!(", trace id {t}"));
+        }
+        if let Some(r) = self.request() {
+            s.push_str(&format!(", request id {}", r.request_id));
+        }
+        s
+    }
+
+    /// The API error code, if Alipay answered with one.
+    ///
+    /// ```
+    /// # fn f(err: jobworth::Error) {
+    /// if err.api_code() == Some(&jobworth::ErrorCode::TokenInvalid) { /* new step 1 */ }
+    /// # }
+    /// ```
+    pub fn api_code(&self) -> Option<&ErrorCode> {
+        self.as_api().map(|a| &a.code)
+    }
+
+    /// The API error, if Alipay answered with one (also inside [`Error::TokenPossiblyConsumed`]).
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(a) => Some(a),
+            Error::TokenPossiblyConsumed { last, .. } => last.as_api(),
+            _ => None,
+        }
+    }
+
+    /// Whether sending the same request again might succeed: nothing was sent, or Alipay reported
+    /// a transient failure (`SYSTEM_ERROR`, `unknow-error`, rate limits, 502/503/504), or the
+    /// outcome is unknown (timeout, connection lost).
+    ///
+    /// For a single-use token query also check [`Error::token_may_be_consumed`]: repeating it
+    /// may be possible but can only answer `TOKEN_INVALID` if the token was consumed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::NotSent(e) => e.kind == NotSentKind::Connect,
+            Error::MaybeSent(_) => true,
+            Error::Api(a) => a.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// Whether the call reached (or may have reached) Alipay without a usable answer, so that a
+    /// single-use `once_token` it carried may have been consumed and its result lost. True for
+    /// timeouts, lost connections, 5xx answers, answers that failed verification, decryption or
+    /// decoding, and [`Error::TokenPossiblyConsumed`]. False when nothing was sent and for
+    /// 4xx refusals (a refused request consumes nothing).
+    pub fn token_may_be_consumed(&self) -> bool {
+        match self {
+            Error::Config(_) | Error::NotSent(_) => false,
+            Error::Api(a) => a.status.is_server_error(),
+            Error::MaybeSent(_)
+            | Error::Verification(_)
+            | Error::Decryption(_)
+            | Error::Decode(_)
+            | Error::TokenPossiblyConsumed { .. } => true,
+        }
+    }
+
+    /// Whether the `once_token` of a query can no longer be expected to give a result: it may be
+    /// consumed ([`Error::token_may_be_consumed`]) or Alipay said `TOKEN_INVALID`.
+    pub fn needs_new_token(&self) -> bool {
+        self.token_may_be_consumed() || self.api_code() == Some(&ErrorCode::TokenInvalid)
+    }
+
+    /// True when nothing was sent ([`Error::Config`] or [`Error::NotSent`]).
+    pub fn is_not_sent(&self) -> bool {
+        matches!(self, Error::Config(_) | Error::NotSent(_))
+    }
+
+    /// Which call this was, when the error happened at or after sending.
+    pub fn request(&self) -> Option<&RequestInfo> {
+        match self {
+            Error::Config(_) => None,
+            Error::NotSent(e) => e.request.as_ref(),
+            Error::MaybeSent(e) => Some(&e.request),
+            Error::Api(e) => Some(&e.request),
+            Error::Verification(e) => Some(&e.request),
+            Error::Decryption(e) => Some(&e.request),
+            Error::Decode(e) => Some(&e.request),
+            Error::TokenPossiblyConsumed { last, .. } => last.request(),
+        }
+    }
+
+    /// `alipay-trace-id` of the answer, when there was one.
+    pub fn trace_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.trace_id.as_deref(),
+            Error::Verification(e) => e.trace_id.as_deref(),
+            Error::Decryption(e) => e.trace_id.as_deref(),
+            Error::Decode(e) => e.trace_id.as_deref(),
+            Error::TokenPossiblyConsumed { last, .. } => last.trace_id(),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! boxed_from {
+    ($($variant:ident($t:ty)),+) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Error::$variant(Box::new(e))
+            }
+        }
+    )+};
+}
+
+boxed_from!(
+    NotSent(NotSentError),
+    MaybeSent(MaybeSentError),
+    Api(ApiError),
+    Verification(VerificationError),
+    Decryption(DecryptionError),
+    Decode(DecodeError)
+);
+
+/// Why a request was never sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotSentKind {
+    /// The connection (TCP or TLS) could not be established.
+    Connect,
+    /// The request cannot be sent as given (e.g. a path that would not be sent as signed).
+    InvalidRequest,
+}
+
+/// Nothing left this machine. Sending again is safe.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct NotSentError {
+    /// Why.
+    pub kind: NotSentKind,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The call, when it got as far as an attempt.
+    pub request: Option<RequestInfo>,
+    pub(crate) source: Option<Source>,
+}
+
+impl NotSentError {
+    pub(crate) fn invalid(message: impl Into<String>, request: Option<RequestInfo>) -> Self {
+        NotSentError { kind: NotSentKind::InvalidRequest, message: message.into(), request, source: None }
+    }
+}
+
+impl fmt::Display for NotSentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "request not sent: {}", self.message)?;
+        if let Some(r) = &self.request {
+            write!(f, " ({r})")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for NotSentError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// How a request may have been sent without an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MaybeSentKind {
+    /// No complete answer within the timeout.
+    Timeout {
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// The connection failed after the request may have been written.
+    ConnectionLost,
+}
+
+/// The request may have reached Alipay, but no complete answer came back.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MaybeSentError {
+    /// Timeout or lost connection.
+    pub kind: MaybeSentKind,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The call.
+    pub request: RequestInfo,
+    pub(crate) source: Option<Source>,
+}
+
+impl fmt::Display for MaybeSentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            MaybeSentKind::Timeout { after } => write!(f, "no answer within {after:?}")?,
+            MaybeSentKind::ConnectionLost => write!(f, "connection lost before the answer was complete")?,
+        }
+        if !self.message.is_empty() {
+            write!(f, " ({})", self.message)?;
+        }
+        write!(f, "; the request may have reached Alipay ({})", self.request)?;
+        token_hint(f, &self.request)
+    }
+}
+
+impl StdError for MaybeSentError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// One entry of `links` in an error body. The array form is `[{"link","desc"}]`; the string
+/// form (as the generated models type it) becomes one `Link` without `desc`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    /// The URL.
+    pub link: String,
+    /// Its description (e.g. "解决方案").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desc: Option<String>,
+}
+
+/// Alipay answered with an error status (≥ 400).
+///
+/// The body is parsed leniently: a missing or non-JSON body gives `code` `Other("")` with the
+/// raw bytes kept in `body`.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `code`, typed.
+    pub code: ErrorCode,
+    /// `message`.
+    pub message: String,
+    /// `links` (array or string form; empty when absent).
+    pub links: Vec<Link>,
+    /// `alipay-trace-id`.
+    pub trace_id: Option<String>,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// Whether the error response carried a signature that verified (`false`: unsigned).
+    pub signed: bool,
+    /// The call.
+    pub request: RequestInfo,
+}
+
+impl ApiError {
+    /// Whether the same request may succeed later: a transient code, or 502/503/504.
+    pub fn is_retryable(&self) -> bool {
+        self.code.is_transient()
+            || matches!(
+                self.status,
+                StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+            )
+    }
+
+    /// The body as text (lossy UTF-8).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("links", &self.links)
+            .field("trace_id", &self.trace_id)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("headers", &self.headers)
+            .field("signed", &self.signed)
+            .field("request", &self.request)
+            .finish()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Alipay answered HTTP {}", self.status.as_u16())?;
+        if self.code.as_str().is_empty() {
+            if self.message.is_empty() {
+                write!(f, " without an error code ({} byte body)", self.body.len())?;
+            }
+        } else {
+            write!(f, " {}", self.code)?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(hint) = self.code.hint() {
+            write!(f, " — {hint}")?;
+        }
+        write!(f, " (")?;
+        if let Some(t) = &self.trace_id {
+            write!(f, "trace id {t}, ")?;
+        }
+        write!(f, "{})", self.request)?;
+        if self.status.is_server_error() {
+            token_hint(f, &self.request)?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for ApiError {}
+
+/// Serialises as `{"status","code","message","links","trace_id"}` (for `--json` output).
+impl Serialize for ApiError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("ApiError", 5)?;
+        st.serialize_field("status", &self.status.as_u16())?;
+        st.serialize_field("code", &self.code)?;
+        st.serialize_field("message", &self.message)?;
+        st.serialize_field("links", &self.links)?;
+        st.serialize_field("trace_id", &self.trace_id)?;
+        st.end()
+    }
+}
+
+/// What failed when checking an answer's authenticity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerificationKind {
+    /// A required response header is absent (`alipay-signature`, `alipay-timestamp`, `alipay-nonce`).
+    MissingHeader(&'static str),
+    /// A response header is not visible ASCII.
+    InvalidHeader(&'static str),
+    /// The signature does not match the body with the configured Alipay public key.
+    BadSignature,
+    /// Certificate mode: `alipay-sn` names another Alipay certificate than the configured one.
+    SnMismatch {
+        /// The configured Alipay certificate SN.
+        expected: String,
+        /// The `alipay-sn` the answer carried.
+        received: String,
+    },
+}
+
+/// The answer could not be authenticated; it was not used.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerificationError {
+    /// What failed.
+    pub kind: VerificationKind,
+    /// HTTP status of the answer.
+    pub status: StatusCode,
+    /// `alipay-trace-id`, if any (unauthenticated).
+    pub trace_id: Option<String>,
+    /// The call.
+    pub request: RequestInfo,
+}
+
+impl fmt::Display for VerificationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "response verification failed (HTTP {}): ", self.status.as_u16())?;
+        match &self.kind {
+            VerificationKind::MissingHeader(h) => write!(f, "the answer has no {h} header (unsigned answer refused)")?,
+            VerificationKind::InvalidHeader(h) => write!(f, "the {h} header is not valid text")?,
+            VerificationKind::BadSignature => write!(
+                f,
+                "alipay-signature does not match the body; the answer was altered or not signed by the \
+                 configured Alipay public key (configure Alipay's public key, not the app's)"
+            )?,
+            VerificationKind::SnMismatch { expected, received } => write!(
+                f,
+                "alipay-sn {received} is not the configured Alipay certificate {expected}; configure the current \
+                 Alipay public-key certificate"
+            )?,
+        }
+        write!(f, "; the answer was not used (")?;
+        if let Some(t) = &self.trace_id {
+            write!(f, "trace id {t}, ")?;
+        }
+        write!(f, "{})", self.request)?;
+        token_hint(f, &self.request)
+    }
+}
+
+impl StdError for VerificationError {}
+
+/// The verified answer did not decrypt with the configured AES key.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DecryptionError {
+    /// Why.
+    pub source: AesError,
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `alipay-trace-id`.
+    pub trace_id: Option<String>,
+    /// The call.
+    pub request: RequestInfo,
+}
+
+impl fmt::Display for DecryptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the verified answer did not decrypt ({}); check that the encrypt key is the AES key registered for \
+             this app (",
+            self.source
+        )?;
+        if let Some(t) = &self.trace_id {
+            write!(f, "trace id {t}, ")?;
+        }
+        write!(f, "{})", self.request)?;
+        token_hint(f, &self.request)
+    }
+}
+
+impl StdError for DecryptionError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The verified answer is not the expected JSON.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// What was wrong with it.
+    pub message: String,
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `alipay-trace-id`.
+    pub trace_id: Option<String>,
+    /// The call.
+    pub request: RequestInfo,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not decode the answer (HTTP {}): {} (", self.status.as_u16(), self.message)?;
+        if let Some(t) = &self.trace_id {
+            write!(f, "trace id {t}, ")?;
+        }
+        write!(f, "{})", self.request)?;
+        token_hint(f, &self.request)
+    }
+}
+
+impl StdError for DecodeError {}
+
+/// Replaces every occurrence of each secret in `text` by its mask.
+pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), &alipay_v3::mask(s));
+        }
+    }
+    out
+}
+
+/// `err` and its sources joined with ": ", skipping repeats (reqwest's top level says little).
+pub(crate) fn chain_text(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_stays_small() {
+        // Result<T, Error> is returned everywhere; keep it cheap to move.
+        assert!(std::mem::size_of::<Error>() <= 128, "{}", std::mem::size_of::<Error>());
+    }
+
+    #[test]
+    fn scrub_masks_every_occurrence() {
+        let s = scrub("a 420192931233123123 b 420192931233123123", &["420192931233123123".into()]);
+        assert_eq!(s, "a 4201**********3123 b 4201**********3123");
+    }
+}

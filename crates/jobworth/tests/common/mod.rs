@@ -1,0 +1,384 @@
+//! Test helpers: fixture keys, a wiremock matcher that verifies request signatures, a responder
+//! that signs answers like Alipay, and a raw TCP server for transport-level cases.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use alipay_v3::aes::AesKey;
+use alipay_v3::keys::{PrivateKey, PublicKey};
+use alipay_v3::sign::ResponseSignature;
+use alipay_v3::verify::{verify_request, AuthorizationHeader};
+use jobworth::{Client, ClientBuilder};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use wiremock::matchers::any;
+use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub const APP_ID: &str = "2021000122671080";
+pub const AUTH_PATH: &str = "/v3/zhima/customer/jobworth/authentication";
+/// A resident ID with a valid check digit (vectors.json).
+pub const CERT_NO: &str = "110105200002290021";
+
+pub fn fixture(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../alipay-v3/tests/fixtures").join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+pub fn app_key() -> PrivateKey {
+    PrivateKey::parse(&fixture("app-private-key-pkcs1.pem")).unwrap()
+}
+
+/// The public half the "server" verifies requests with — parsed from its own file, not derived
+/// from the private key the client signs with.
+pub fn app_public() -> PublicKey {
+    static K: OnceLock<PublicKey> = OnceLock::new();
+    K.get_or_init(|| PublicKey::parse(&fixture("app-public-key.pem")).unwrap()).clone()
+}
+
+/// The stand-in for Alipay's key pair.
+pub fn alipay_key() -> PrivateKey {
+    static K: OnceLock<PrivateKey> = OnceLock::new();
+    K.get_or_init(|| PrivateKey::generate().unwrap()).clone()
+}
+
+/// A key that is not Alipay's.
+pub fn other_key() -> PrivateKey {
+    static K: OnceLock<PrivateKey> = OnceLock::new();
+    K.get_or_init(|| PrivateKey::generate().unwrap()).clone()
+}
+
+/// The fixture AES key of vector V-AES.
+pub fn aes_key() -> AesKey {
+    AesKey::from_base64("aYA0GP8JEW+D7/UFaskCWA==").unwrap()
+}
+
+/// `http://127.0.0.1:PORT` where nothing listens (a port just released by the OS).
+pub fn closed_endpoint() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", l.local_addr().unwrap())
+}
+
+pub fn builder(endpoint: &str) -> ClientBuilder {
+    Client::builder()
+        .endpoint(endpoint)
+        .app_id(APP_ID)
+        .private_key(app_key())
+        .alipay_public_key(alipay_key().public_key())
+        .timeout(Duration::from_secs(5))
+        .retry_backoff(Duration::from_millis(5))
+}
+
+pub fn client(endpoint: &str) -> Client {
+    builder(endpoint).build().unwrap()
+}
+
+/// One request as the server saw it, after its signature verified.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub target: String,
+    pub headers: http::HeaderMap,
+    pub body: String,
+    pub auth: AuthorizationHeader,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub type Log = Arc<Mutex<Vec<Seen>>>;
+
+/// Matches only requests whose `authorization` verifies with the fixture app public key over
+/// the method, request-target, body and app auth token; records them.
+#[derive(Clone, Default)]
+pub struct Verified {
+    pub log: Log,
+    pub public: Option<PublicKey>,
+}
+
+impl Verified {
+    pub fn seen(&self) -> Vec<Seen> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Match for Verified {
+    fn matches(&self, req: &Request) -> bool {
+        let target = match req.url.query() {
+            Some(q) => format!("{}?{}", req.url.path(), q),
+            None => req.url.path().to_string(),
+        };
+        let header = |n: &str| req.headers.get(n).and_then(|v| v.to_str().ok());
+        let Some(auth) = header("authorization").and_then(|h| AuthorizationHeader::parse(h).ok()) else {
+            return false;
+        };
+        let Ok(body) = String::from_utf8(req.body.clone()) else { return false };
+        let key = self.public.clone().unwrap_or_else(app_public);
+        if verify_request(&key, &auth, req.method.as_str(), &target, &body, header("alipay-app-auth-token")).is_err() {
+            return false;
+        }
+        // Every request carries a 32-hex request id and asks for JSON.
+        let rid_ok =
+            header("alipay-request-id").is_some_and(|r| r.len() == 32 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !rid_ok || header("accept") != Some("application/json") || auth.app_id != APP_ID {
+            return false;
+        }
+        self.log.lock().unwrap().push(Seen {
+            method: req.method.to_string(),
+            target,
+            headers: req.headers.clone(),
+            body,
+            auth,
+        });
+        true
+    }
+}
+
+/// How a [`Reply`] signs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Signing {
+    /// Signed by the Alipay stand-in key.
+    Alipay,
+    /// No signature headers.
+    Unsigned,
+    /// Signed by another key.
+    WrongKey,
+    /// Signed correctly, then one byte of the body changed.
+    Tampered,
+    /// Signature present, nonce header missing.
+    NoNonce,
+}
+
+/// Answers like the gateway: JSON (or AES ciphertext) signed over the exact body bytes.
+#[derive(Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub signing: Signing,
+    pub encrypt: Option<AesKey>,
+    pub headers: Vec<(String, String)>,
+    pub delay: Option<Duration>,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: &str) -> Self {
+        Reply {
+            status,
+            body: body.as_bytes().to_vec(),
+            signing: Signing::Alipay,
+            encrypt: None,
+            headers: vec![("alipay-trace-id".into(), "trace-0603331617156962044358274991886".into())],
+            delay: None,
+        }
+    }
+
+    pub fn signing(mut self, s: Signing) -> Self {
+        self.signing = s;
+        self
+    }
+
+    pub fn encrypted(mut self, key: AesKey) -> Self {
+        self.encrypt = Some(key);
+        self
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn delay(mut self, d: Duration) -> Self {
+        self.delay = Some(d);
+        self
+    }
+
+    /// The body as sent and its headers.
+    pub fn render(&self) -> (Vec<u8>, Vec<(String, String)>, &'static str) {
+        let (mut body, ct) = match &self.encrypt {
+            Some(k) => (k.encrypt(&self.body).into_bytes(), "text/plain"),
+            None => (self.body.clone(), "application/json"),
+        };
+        let mut headers = self.headers.clone();
+        let key = if self.signing == Signing::WrongKey { other_key() } else { alipay_key() };
+        if self.signing != Signing::Unsigned {
+            let sig = ResponseSignature::new(&key, &body);
+            headers.push(("alipay-timestamp".into(), sig.timestamp));
+            if self.signing != Signing::NoNonce {
+                headers.push(("alipay-nonce".into(), sig.nonce));
+            }
+            headers.push(("alipay-signature".into(), sig.signature));
+        }
+        if self.signing == Signing::Tampered {
+            // Flip the last character: same length, still base64/JSON-looking.
+            let last = body.len() - 2;
+            body[last] = if body[last] == b'A' { b'B' } else { b'A' };
+        }
+        (body, headers, ct)
+    }
+}
+
+impl Respond for Reply {
+    fn respond(&self, _req: &Request) -> ResponseTemplate {
+        let (body, headers, ct) = self.render();
+        let mut t = ResponseTemplate::new(self.status).set_body_raw(body, ct);
+        for (k, v) in headers {
+            t = t.insert_header(k.as_str(), v.as_str());
+        }
+        if let Some(d) = self.delay {
+            t = t.set_delay(d);
+        }
+        t
+    }
+}
+
+/// A dedicated mock server (shut down when dropped) whose fallback fails the test on any request
+/// that no mock accepted — including every request whose signature did not verify.
+pub async fn server() -> MockServer {
+    let s = MockServer::builder().start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(599))
+        .with_priority(u8::MAX)
+        .named("unexpected or wrongly signed request")
+        .expect(0)
+        .mount(&s)
+        .await;
+    s
+}
+
+pub const SUCCESS: &str = r#"{"identity_result":"SUCCESS","token_status":"FINISH","identity_result_skip_url":"alipays://platformapi/startapp?appId=1","user_id":"2088402562742105","open_id":"074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5","merchant_identity_id":"m-1","future_field":{"x":1}}"#;
+
+// ---------------------------------------------------------------------------------------------
+// Raw TCP server: sees the request line byte for byte and can misbehave on purpose.
+
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    pub request_line: String,
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+pub type Handler = Arc<dyn Fn(&RawRequest) -> Vec<u8> + Send + Sync>;
+
+#[derive(Clone)]
+pub enum RawMode {
+    /// Read the request, never answer, keep the connection open.
+    Silent,
+    /// Read the request, then close the connection without answering.
+    Drop,
+    /// Answer each request (keep-alive) with the handler's bytes.
+    Respond(Handler),
+}
+
+pub struct RawServer {
+    pub addr: SocketAddr,
+    pub requests: Arc<Mutex<Vec<RawRequest>>>,
+    pub connections: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl RawServer {
+    pub async fn start(mode: RawMode) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (reqs, conns) = (requests.clone(), connections.clone());
+        let task = tokio::spawn(async move {
+            // Connection tasks live in the set: aborting this task drops (and aborts) them all.
+            let mut set = tokio::task::JoinSet::new();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { return };
+                conns.fetch_add(1, Ordering::SeqCst);
+                set.spawn(serve(stream, mode.clone(), reqs.clone()));
+            }
+        });
+        RawServer { addr, requests, connections, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<RawRequest> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(stream: TcpStream, mode: RawMode, log: Arc<Mutex<Vec<RawRequest>>>) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let Some(req) = read_request(&mut reader).await else { return };
+        log.lock().unwrap().push(req.clone());
+        match &mode {
+            RawMode::Silent => std::future::pending::<()>().await,
+            RawMode::Drop => return,
+            RawMode::Respond(h) => {
+                let bytes = h(&req);
+                if reader.get_mut().write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn read_request(reader: &mut BufReader<TcpStream>) -> Option<RawRequest> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).await.ok()? == 0 {
+        return None;
+    }
+    let request_line = line.trim_end_matches(['\r', '\n']).to_string();
+    let mut parts = request_line.split(' ');
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).await.ok()?;
+        let h = h.trim_end_matches(['\r', '\n']);
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).await.ok()?;
+    Some(RawRequest { request_line, method, target, headers, body })
+}
+
+/// A complete HTTP/1.1 answer signed by the Alipay stand-in key.
+pub fn signed_http(status: u16, body: &str) -> Vec<u8> {
+    let sig = ResponseSignature::new(&alipay_key(), body.as_bytes());
+    format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nalipay-trace-id: raw-trace\r\n\
+         alipay-timestamp: {}\r\nalipay-nonce: {}\r\nalipay-signature: {}\r\n\r\n{body}",
+        body.len(),
+        sig.timestamp,
+        sig.nonce,
+        sig.signature
+    )
+    .into_bytes()
+}
