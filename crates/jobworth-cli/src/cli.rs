@@ -1,0 +1,62 @@
+//! The command line: subcommands and their flags (SPEC §5). Each subcommand's flags live next to its
+//! implementation in `cmd/`.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+
+/// Zhima Jobworth (芝麻职得) identity authentication over Alipay OpenAPI v3.
+#[derive(Debug, Parser)]
+#[command(
+    name = "jobworth",
+    version,
+    about = "Zhima Jobworth (芝麻职得) identity authentication over Alipay OpenAPI v3: query, sandbox, demo, tools",
+    long_about = "Zhima Jobworth (芝麻职得) identity authentication over Alipay OpenAPI v3.\n\n\
+        Start with `jobworth demo`: it runs the whole flow (order string, acceptance desk, verified query, \
+        single-use token) against an embedded sandbox, with no Alipay account.\n\n\
+        Exit codes: 0 success, 1 other failure, 2 usage or configuration error, 3 API error, \
+        4 transport, timeout, verification or decryption failure.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole Jobworth flow against an in-process sandbox and show each step
+    Demo(cmd::demo::Args),
+    /// Query an authentication result (GET /v3/zhima/customer/jobworth/authentication)
+    Query(Box<cmd::query::Args>),
+    /// Run the sandbox: a local emulator of Alipay's side of the Jobworth flow
+    Sandbox(cmd::sandbox::Args),
+    /// Print the signed step-1 order string (zhima.credit.payafteruse.creditagreement.sign)
+    OrderString(cmd::order_string::Args),
+    /// Generate app keys
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print a certificate's SN (app_cert_sn / alipay-sn), or a root bundle's SN with --root
+    CertSn(cmd::cert_sn::Args),
+    /// Benchmark the query endpoint (an embedded sandbox unless --endpoint)
+    Bench(cmd::bench::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate an RSA-2048 app key pair: app_private_key.pem (PKCS#8) and app_public_key.pem (SPKI)
+    Generate(cmd::keys::GenerateArgs),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,270 @@
+//! `jobworth demo`: the whole flow of SPEC §2 against an in-process sandbox — generated keys, a real
+//! loopback HTTP server, a temporary data dir — with every step checked, so a deviation fails the demo.
+
+use std::time::{Duration, Instant};
+
+use alipay_v3::keys::PrivateKey;
+use serde_json::{json, Value};
+
+use crate::error::CliError;
+use crate::output::{print_fields_indented, Palette};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Nothing needs configuring: the sandbox listens on a free loopback port, keeps its state in a \
+    temporary directory that is removed afterwards, and the app keys are generated for the run.")]
+pub struct Args {}
+
+const STEPS: usize = 7;
+const APP_ID: &str = "2021000000000001";
+/// The service id of the seed's Java example.
+const SERVICE_ID: &str = "2019120400000000000004450100";
+const PERSONA: &str = "teacher";
+
+pub async fn run(_args: Args) -> Result<(), CliError> {
+    let started = Instant::now();
+    let p = Palette::stdout();
+    println!("{}", p.bold("jobworth demo — Zhima Jobworth identity authentication against an embedded sandbox"));
+
+    step(&p, 1, "Start the sandbox (in-process, free loopback port, temporary data dir)");
+    let data = tempfile::Builder::new()
+        .prefix("jobworth-demo-")
+        .tempdir()
+        .map_err(|e| CliError::failure(format!("cannot create a temporary directory: {e}")))?;
+    let config = jobworth_sandbox::Config {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data.path().to_path_buf(),
+        ..jobworth_sandbox::Config::default()
+    };
+    let sandbox = jobworth_sandbox::Sandbox::start(config)
+        .await
+        .map_err(|e| CliError::failure(format!("cannot start the sandbox: {e}")))?;
+    let base_url = sandbox.base_url();
+    details(
+        &p,
+        &[
+            ("listening on", base_url.to_string()),
+            ("data dir", format!("{} (removed at the end)", data.path().display())),
+        ],
+    );
+
+    // Shut the sandbox down whatever the flow's outcome, then report it.
+    let outcome = flow(&p, base_url).await;
+    sandbox.shutdown().await;
+    drop(data);
+    match outcome {
+        Ok(()) => {
+            println!();
+            println!(
+                "{} demo finished in {:.1}s: verified result read once, second read refused",
+                p.green(&p.bold("✓")),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn flow(p: &Palette, base_url: &str) -> Result<(), CliError> {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot build an HTTP client: {e}")))?;
+    let control = Control { http: &http, base_url };
+
+    step(p, 2, "Generate the app's RSA-2048 key pair");
+    let app_key = PrivateKey::generate().map_err(|e| CliError::failure(format!("key generation failed: {e}")))?;
+    details(
+        p,
+        &[("app_id", APP_ID.to_string()), ("app public key", format!("sha256 {}", app_key.public_key().fingerprint()))],
+    );
+
+    step(p, 3, "Register the app with the sandbox (POST /sandbox/apps)");
+    let app = control
+        .post("/sandbox/apps", &json!({"app_id": APP_ID, "public_key": app_key.public_key().to_spki_pem()}), 201)
+        .await?;
+    let alipay_public_key = field(&app, "alipay_public_key", 3)?;
+    let alipay_key = alipay_v3::keys::PublicKey::parse(alipay_public_key)
+        .map_err(|e| deviation(3, format!("the sandbox's alipay_public_key does not parse: {e}")))?;
+    details(
+        p,
+        &[
+            ("Alipay public key", format!("sha256 {}", alipay_key.fingerprint())),
+            ("app_cert_sn", field(&app, "app_cert_sn", 3).unwrap_or("(none)").to_string()),
+            ("alipay_root_cert_sn", field(&app, "alipay_root_cert_sn", 3).unwrap_or("(none)").to_string()),
+        ],
+    );
+
+    step(p, 4, "Build the signed step-1 order string (zhima.credit.payafteruse.creditagreement.sign)");
+    let out_agreement_no = jobworth::new_conn_key();
+    let order = jobworth::OrderString::builder()
+        .app_id(APP_ID)
+        .out_agreement_no(&out_agreement_no)
+        .service_id(SERVICE_ID)
+        .identity_type(jobworth::IdentityType::Teacher)
+        .sign(&app_key)
+        .map_err(|e| deviation(4, e))?;
+    details(
+        p,
+        &[
+            ("out_agreement_no", out_agreement_no.clone()),
+            ("zm_service_id", SERVICE_ID.to_string()),
+            ("identity_type", "04 (teacher)".to_string()),
+            ("order string", format!("{} ({} characters, RSA2-signed)", abbreviate(&order, 60), order.len())),
+        ],
+    );
+
+    step(p, 5, "The user opens the acceptance desk and is verified as `teacher` (POST /sandbox/desk, …/complete)");
+    let desk = control.post("/sandbox/desk", &json!({ "order_str": order }), 201).await?;
+    let desk_id = field(&desk, "desk_id", 5)?;
+    let conn_key = field(&desk, "conn_key", 5)?.to_string();
+    let once_token = field(&desk, "once_token", 5)?.to_string();
+    if conn_key != out_agreement_no {
+        return Err(deviation(5, format!("conn_key is {conn_key}, expected the out_agreement_no {out_agreement_no}")));
+    }
+    let done = control.post(&format!("/sandbox/desk/{desk_id}/complete"), &json!({ "persona": PERSONA }), 200).await?;
+    let user_id = field(&done, "user_id", 5)?.to_string();
+    let personas = control.get("/sandbox/personas").await?;
+    let persona = personas
+        .as_array()
+        .and_then(|list| list.iter().find(|v| v.get("persona").and_then(Value::as_str) == Some(PERSONA)))
+        .ok_or_else(|| deviation(5, "GET /sandbox/personas lists no `teacher`"))?;
+    details(
+        p,
+        &[
+            ("desk", abbreviate(field(&desk, "desk_url", 5).unwrap_or(""), 60)),
+            ("conn_key", conn_key.clone()),
+            ("once_token", once_token.clone()),
+            ("persona", format!("{PERSONA}: {}", persona.get("name").and_then(Value::as_str).unwrap_or(""))),
+            ("user_id", user_id.clone()),
+            ("cert_no", alipay_v3::mask(persona.get("cert_no").and_then(Value::as_str).unwrap_or(""))),
+        ],
+    );
+
+    step(p, 6, "Query the result through the SDK (GET /v3/zhima/customer/jobworth/authentication)");
+    let client = jobworth::Client::builder()
+        .endpoint(base_url)
+        .app_id(APP_ID)
+        .private_key(app_key.clone())
+        .alipay_public_key(alipay_key)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot configure the SDK client: {e}")))?;
+    let query = || {
+        client
+            .authentication_query()
+            .conn_key(&conn_key)
+            .once_token(&once_token)
+            .query_type(jobworth::QueryType::Exact)
+            .identity_type(jobworth::IdentityType::Teacher)
+            .service_id(SERVICE_ID)
+            .user_id(&user_id)
+    };
+    let result = query().send().await.map_err(|e| deviation(6, format!("the query failed: {e}")))?;
+    let identity = result.identity_result.as_str();
+    let token_status = result.token_status.as_ref().map(|t| t.as_str()).unwrap_or("(none)");
+    if identity != "SUCCESS" || token_status != "FINISH" || result.user_id.as_deref() != Some(user_id.as_str()) {
+        return Err(deviation(
+            6,
+            format!(
+                "expected SUCCESS / FINISH for user {user_id}, got {identity} / {token_status} for {:?}",
+                result.user_id
+            ),
+        ));
+    }
+    println!("{DETAIL_INDENT}{}", p.dim("response signature verified with the sandbox's Alipay public key"));
+    details(
+        p,
+        &[
+            ("identity_result", p.green(identity)),
+            ("token_status", token_status.to_string()),
+            ("user_id", result.user_id.clone().unwrap_or_default()),
+            ("open_id", result.open_id.clone().unwrap_or_default()),
+            ("merchant_identity_id", result.merchant_identity_id.clone().unwrap_or_default()),
+        ],
+    );
+
+    step(p, 7, "Query again with the same once_token: a terminal result is readable exactly once");
+    match query().send().await {
+        Err(jobworth::Error::Api(api)) if api.code.as_str() == "TOKEN_INVALID" => {
+            details(
+                p,
+                &[
+                    ("refused as expected", p.yellow(api.code.as_str())),
+                    ("message", api.message.clone()),
+                    ("HTTP status", api.status.to_string()),
+                    ("trace id", api.trace_id.clone().unwrap_or_default()),
+                ],
+            );
+            Ok(())
+        }
+        Err(other) => Err(deviation(7, format!("expected TOKEN_INVALID, got: {other}"))),
+        Ok(again) => Err(deviation(
+            7,
+            format!("the token was accepted twice (identity_result {})", again.identity_result.as_str()),
+        )),
+    }
+}
+
+/// Step details line up under the step title, after `[n/7] `.
+const DETAIL_INDENT: &str = "      ";
+
+fn details(p: &Palette, rows: &[(&str, String)]) {
+    print_fields_indented(p, DETAIL_INDENT.len(), rows);
+}
+
+/// The first `max` characters of an ASCII-ish value, with an ellipsis when cut.
+fn abbreviate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn step(p: &Palette, n: usize, title: &str) {
+    println!();
+    println!("{} {}", p.cyan(&format!("[{n}/{STEPS}]")), p.bold(title));
+}
+
+fn deviation(step: usize, what: impl std::fmt::Display) -> CliError {
+    CliError::failure(format!("demo step {step}/{STEPS} did not go as expected: {what}"))
+}
+
+fn field<'a>(v: &'a Value, name: &str, step: usize) -> Result<&'a str, CliError> {
+    v.get(name).and_then(Value::as_str).ok_or_else(|| deviation(step, format!("the sandbox's answer has no `{name}`")))
+}
+
+/// The sandbox's JSON control plane over real HTTP.
+struct Control<'a> {
+    http: &'a reqwest::Client,
+    base_url: &'a str,
+}
+
+impl Control<'_> {
+    async fn post(&self, path: &str, body: &Value, expect: u16) -> Result<Value, CliError> {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        self.send(path, request, expect).await
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, CliError> {
+        self.send(path, self.http.get(format!("{}{path}", self.base_url)), 200).await
+    }
+
+    async fn send(&self, path: &str, request: reqwest::RequestBuilder, expect: u16) -> Result<Value, CliError> {
+        let response = request.send().await.map_err(|e| CliError::failure(format!("{path}: {e}")))?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|e| CliError::failure(format!("{path}: {e}")))?;
+        if status != expect {
+            return Err(CliError::failure(format!(
+                "{path} answered HTTP {status} (expected {expect}): {}",
+                String::from_utf8_lossy(&bytes)
+            )));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| CliError::failure(format!("{path}: the answer is not JSON: {e}")))
+    }
+}

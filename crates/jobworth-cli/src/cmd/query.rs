@@ -1,0 +1,378 @@
+//! `jobworth query`: one signed, verified call to `GET /v3/zhima/customer/jobworth/authentication`
+//! (职得身份认证查询接口) through the SDK.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::ValueEnum;
+
+use crate::cmd::{load_private_key, read_input_text};
+use crate::error::{CliError, Exit};
+use crate::output::{print_fields, Palette};
+
+/// The production gateway.
+pub const DEFAULT_ENDPOINT: &str = "https://openapi.alipay.com";
+
+/// How to reach and authenticate against the gateway (or a sandbox). Every flag also reads an
+/// environment variable so credentials need not be typed on the command line.
+#[derive(Debug, clap::Args)]
+pub struct ConnectionArgs {
+    /// Gateway base URL; point it at a sandbox, e.g. http://127.0.0.1:8340
+    #[arg(long, env = "ALIPAY_ENDPOINT", value_name = "URL", default_value = DEFAULT_ENDPOINT, help_heading = "Connection")]
+    pub endpoint: String,
+    /// Your app's APPID
+    #[arg(long, env = "ALIPAY_APP_ID", value_name = "APP_ID", help_heading = "Connection")]
+    pub app_id: String,
+    /// Path of the app private key: PEM or bare base64, PKCS#8 or PKCS#1
+    #[arg(long, env = "ALIPAY_PRIVATE_KEY", value_name = "PATH", help_heading = "Connection")]
+    pub private_key: PathBuf,
+    /// Key mode: path of the Alipay public key (SPKI PEM or bare base64) that verifies responses
+    #[arg(long, env = "ALIPAY_PUBLIC_KEY", value_name = "PATH", help_heading = "Connection")]
+    pub alipay_public_key: Option<PathBuf>,
+    /// Certificate mode: path of your app certificate (appCertPublicKey_*.crt)
+    #[arg(
+        long,
+        env = "ALIPAY_APP_CERT",
+        value_name = "PATH",
+        help_heading = "Certificate mode (all three, instead of --alipay-public-key)"
+    )]
+    pub app_cert: Option<PathBuf>,
+    /// Certificate mode: path of the Alipay certificate (alipayCertPublicKey_RSA2.crt)
+    #[arg(
+        long,
+        env = "ALIPAY_CERT",
+        value_name = "PATH",
+        help_heading = "Certificate mode (all three, instead of --alipay-public-key)"
+    )]
+    pub alipay_cert: Option<PathBuf>,
+    /// Certificate mode: path of the Alipay root certificate bundle (alipayRootCert.crt)
+    #[arg(
+        long,
+        env = "ALIPAY_ROOT_CERT",
+        value_name = "PATH",
+        help_heading = "Certificate mode (all three, instead of --alipay-public-key)"
+    )]
+    pub alipay_root_cert: Option<PathBuf>,
+    /// AES content-encryption key (base64), if your app has one configured; responses are then decrypted
+    #[arg(
+        long,
+        env = "ALIPAY_ENCRYPT_KEY",
+        value_name = "BASE64",
+        hide_env_values = true,
+        help_heading = "Connection"
+    )]
+    pub encrypt_key: Option<String>,
+    /// app_auth_token when calling on behalf of another merchant (third-party apps)
+    #[arg(long, value_name = "TOKEN", help_heading = "Connection")]
+    pub app_auth_token: Option<String>,
+    /// Give up when no answer arrives within SECS seconds (exit 4)
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout, help_heading = "Connection")]
+    pub timeout: Option<Duration>,
+}
+
+/// `--query-type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryTypeArg {
+    /// Exact query: a user identifier is required and must be the verified user's
+    Exact,
+    /// Fuzzy query: user identifiers are optional; those given must match
+    Dim,
+}
+
+/// `--cert-type` (the Java SDK's certType strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CertTypeArg {
+    /// Resident identity card (身份证)
+    #[value(name = "0")]
+    IdCard,
+    /// Passport (护照)
+    #[value(name = "1")]
+    Passport,
+    /// Home-return permit (回乡证)
+    #[value(name = "2")]
+    HomeReturnPermit,
+    /// Hong Kong / Macau travel permit (港澳往来通行证)
+    #[value(name = "3")]
+    HkMacauTravelPermit,
+    /// Taiwan travel permit (台湾往来通行证)
+    #[value(name = "4")]
+    TaiwanTravelPermit,
+    /// Hong Kong / Macau documents (港澳证件)
+    #[value(name = "5")]
+    HkMacauDocument,
+}
+
+/// The query's parameters, named as on the wire.
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// conn_key: the out_agreement_no of step 1 (the order string)
+    #[arg(long, value_name = "KEY", help_heading = "Query")]
+    pub conn_key: String,
+    /// once_token: the single-use token of this authorization; a terminal result can be read once with it
+    #[arg(long, value_name = "TOKEN", help_heading = "Query")]
+    pub once_token: String,
+    /// query_type
+    #[arg(long, value_name = "TYPE", value_enum, help_heading = "Query")]
+    pub query_type: Option<QueryTypeArg>,
+    /// identity_type: 04 (or `teacher`), or another numeric code agreed with Zhima
+    #[arg(long, value_name = "CODE", value_parser = parse_identity_type, help_heading = "Query")]
+    pub identity_type: Option<String>,
+    /// service_id: the credit service id (zm_service_id of step 1)
+    #[arg(long, value_name = "ID", help_heading = "Query")]
+    pub service_id: String,
+    /// user_id of the user (2088…)
+    #[arg(long, value_name = "ID", help_heading = "Query")]
+    pub user_id: Option<String>,
+    /// open_id of the user
+    #[arg(long, value_name = "ID", help_heading = "Query")]
+    pub open_id: Option<String>,
+    /// cert_no: the user's document number (never printed in clear); needs --cert-type
+    #[arg(long, value_name = "NUMBER", requires = "cert_type", help_heading = "Query")]
+    pub cert_no: Option<String>,
+    /// cert_type of --cert-no
+    #[arg(long, value_name = "TYPE", value_enum, requires = "cert_no", help_heading = "Query")]
+    pub cert_type: Option<CertTypeArg>,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Exit codes: 0 answered (any identity_result), 2 usage or configuration error, 3 API error \
+    (code, message, trace id), 4 transport, timeout, verification or decryption failure.\n\n\
+    Example against a local sandbox:\n  jobworth query --endpoint http://127.0.0.1:8340 --app-id 2021000000000001 \\\n    \
+    --private-key app_private_key.pem --alipay-public-key alipay_public_key.pem \\\n    \
+    --conn-key ORDER-1 --once-token TOKEN --service-id 2019120400000000000004450100 \\\n    \
+    --query-type exact --identity-type 04 --user-id 2088...")]
+pub struct Args {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub query: QueryArgs,
+    /// Print the verified response (or the API error) as one JSON object on stdout, wire field names
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--identity-type`: the wire code. `teacher` is accepted as a name for `04`.
+pub fn parse_identity_type(s: &str) -> Result<String, String> {
+    if s.eq_ignore_ascii_case("teacher") {
+        return Ok("04".into());
+    }
+    if !s.is_empty() && s.len() <= 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(s.to_string());
+    }
+    Err("expected a numeric identity type code such as 04 (teacher)".into())
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s.parse().map_err(|_| "expected a number of seconds, e.g. 10 or 2.5".to_string())?;
+    if !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 {
+        return Err("expected a number of seconds greater than 0 (at most 86400)".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+pub async fn run(args: Box<Args>) -> Result<(), CliError> {
+    let client = args.connection.build_client()?;
+    let q = &args.query;
+    let mut request =
+        client.authentication_query().conn_key(&q.conn_key).once_token(&q.once_token).service_id(&q.service_id);
+    if let Some(t) = q.query_type {
+        request = request.query_type(t.to_sdk());
+    }
+    if let Some(t) = &q.identity_type {
+        request = request.identity_type(t.as_str());
+    }
+    if let Some(id) = &q.user_id {
+        request = request.user_id(id);
+    }
+    if let Some(id) = &q.open_id {
+        request = request.open_id(id);
+    }
+    if let (Some(no), Some(t)) = (&q.cert_no, q.cert_type) {
+        request = request.cert(t.to_sdk(), no);
+    }
+    match request.send().await {
+        Ok(result) => print_result(&result, args.json),
+        Err(err) => Err(report_error(err, args.json)),
+    }
+}
+
+impl ConnectionArgs {
+    /// Loads every configured file and builds the SDK client; each mistake becomes one exit-2 line
+    /// naming the flag to fix.
+    pub fn build_client(&self) -> Result<jobworth::Client, CliError> {
+        let private_key = load_private_key(&self.private_key, "--private-key")?;
+        let mut builder =
+            jobworth::Client::builder().endpoint(&self.endpoint).app_id(&self.app_id).private_key(private_key);
+
+        let certs = [
+            ("--app-cert", "ALIPAY_APP_CERT", &self.app_cert),
+            ("--alipay-cert", "ALIPAY_CERT", &self.alipay_cert),
+            ("--alipay-root-cert", "ALIPAY_ROOT_CERT", &self.alipay_root_cert),
+        ];
+        let given = certs.iter().filter(|c| c.2.is_some()).count();
+        match (&self.alipay_public_key, given) {
+            (Some(_), n) if n > 0 => {
+                return Err(CliError::config(
+                    "both key mode (--alipay-public-key / ALIPAY_PUBLIC_KEY) and certificate mode \
+                     (--app-cert, --alipay-cert, --alipay-root-cert) are configured; use one of them",
+                ))
+            }
+            (Some(path), _) => {
+                let text = read_input_text(path, "--alipay-public-key", "Alipay public key")?;
+                let key = alipay_v3::keys::PublicKey::parse(&text).map_err(|e| {
+                    CliError::config(format!(
+                        "--alipay-public-key {}: not a usable RSA public key ({e}); expected the Alipay public key as \
+                         PEM (BEGIN PUBLIC KEY) or bare base64",
+                        path.display()
+                    ))
+                })?;
+                builder = builder.alipay_public_key(key);
+            }
+            (None, 0) => {
+                return Err(CliError::config(
+                    "no way to verify responses: pass --alipay-public-key PATH (or ALIPAY_PUBLIC_KEY), or certificate \
+                     mode --app-cert, --alipay-cert and --alipay-root-cert",
+                ))
+            }
+            (None, 3) => {
+                let app = read_cert(&self.app_cert, "--app-cert", false)?;
+                let alipay = read_cert(&self.alipay_cert, "--alipay-cert", false)?;
+                let root = read_cert(&self.alipay_root_cert, "--alipay-root-cert", true)?;
+                builder = builder
+                    .certificates(&app, &alipay, &root)
+                    .map_err(|e| CliError::config(format!("certificate mode: {e}")))?;
+            }
+            (None, _) => {
+                let missing: Vec<String> =
+                    certs.iter().filter(|c| c.2.is_none()).map(|c| format!("{} ({})", c.0, c.1)).collect();
+                return Err(CliError::config(format!(
+                    "certificate mode is half-configured: also pass {}",
+                    missing.join(" and ")
+                )));
+            }
+        }
+
+        if let Some(b64) = &self.encrypt_key {
+            // The key value itself never goes into the message.
+            let key = alipay_v3::aes::AesKey::from_base64(b64.trim()).map_err(|_| {
+                CliError::config(
+                    "--encrypt-key (ALIPAY_ENCRYPT_KEY): expected the AES key as base64 of 16, 24 or 32 bytes",
+                )
+            })?;
+            builder = builder.encrypt_key(key);
+        }
+        if let Some(token) = &self.app_auth_token {
+            builder = builder.app_auth_token(token);
+        }
+        if let Some(timeout) = self.timeout {
+            builder = builder.timeout(timeout);
+        }
+        builder.build().map_err(|e| CliError::config(format!("client configuration: {e}")))
+    }
+}
+
+/// Reads a certificate file and checks it parses, so a wrong file is named before the SDK sees it.
+fn read_cert(path: &Option<PathBuf>, flag: &str, root: bool) -> Result<String, CliError> {
+    let Some(path) = path else { return Err(CliError::config(format!("{flag} is required in certificate mode"))) };
+    let text = read_input_text(path, flag, "certificate")?;
+    let checked = if root { alipay_v3::cert::root_cert_sn(&text) } else { alipay_v3::cert::cert_sn(&text) };
+    checked.map_err(|e| CliError::config(format!("{flag} {}: not a usable certificate ({e})", path.display())))?;
+    Ok(text)
+}
+
+impl QueryTypeArg {
+    fn to_sdk(self) -> jobworth::QueryType {
+        jobworth::QueryType::from(wire_name(self).as_str())
+    }
+}
+
+impl CertTypeArg {
+    fn to_sdk(self) -> jobworth::CertType {
+        jobworth::CertType::from(wire_name(self).as_str())
+    }
+}
+
+/// The value as typed on the command line, which is the wire value.
+fn wire_name(v: impl ValueEnum) -> String {
+    v.to_possible_value().map(|p| p.get_name().to_string()).unwrap_or_default()
+}
+
+fn print_result(result: &jobworth::AuthenticationResult, json: bool) -> Result<(), CliError> {
+    if json {
+        let text = serde_json::to_string(result).map_err(|e| CliError::failure(format!("cannot encode JSON: {e}")))?;
+        println!("{text}");
+        return Ok(());
+    }
+    let p = Palette::stdout();
+    let identity = result.identity_result.as_str();
+    let painted = match identity {
+        "SUCCESS" => p.green(identity),
+        "FAILED" => p.red(identity),
+        _ => p.yellow(identity),
+    };
+    let mut rows = vec![("identity_result", painted)];
+    let optional = [
+        ("token_status", result.token_status.as_ref().map(|t| t.as_str().to_string())),
+        ("user_id", result.user_id.clone()),
+        ("open_id", result.open_id.clone()),
+        ("merchant_identity_id", result.merchant_identity_id.clone()),
+        ("identity_result_skip_url", result.identity_result_skip_url.clone()),
+    ];
+    rows.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+    println!("{}", p.bold("verified response"));
+    print_fields(&p, &rows);
+    if identity == "WAITING_VERIFY" {
+        println!("{}", p.dim("verification is still pending: query again later with the same once_token"));
+    }
+    Ok(())
+}
+
+/// The wire error object printed by `--json` on an API error.
+#[derive(serde::Serialize)]
+struct ApiErrorJson<'a> {
+    code: &'a str,
+    message: &'a str,
+    links: serde_json::Value,
+    trace_id: Option<&'a str>,
+    http_status: u16,
+}
+
+/// Prints what the user needs to know about `err` and maps it to its exit status (SPEC §5).
+pub fn report_error(err: jobworth::Error, json: bool) -> CliError {
+    if let Some(api) = err.as_api() {
+        if json {
+            let body = ApiErrorJson {
+                code: api.code.as_str(),
+                message: &api.message,
+                links: serde_json::to_value(&api.links).unwrap_or(serde_json::Value::Null),
+                trace_id: api.trace_id.as_deref(),
+                http_status: api.status.as_u16(),
+            };
+            match serde_json::to_string(&body) {
+                Ok(text) => println!("{text}"),
+                Err(e) => return CliError::failure(format!("cannot encode JSON: {e}")),
+            }
+        }
+        let p = Palette::stderr();
+        eprintln!(
+            "{} the API answered {} (HTTP {}): {}",
+            p.red(&p.bold("error:")),
+            p.bold(api.code.as_str()),
+            api.status.as_u16(),
+            api.message
+        );
+        eprintln!("  trace id: {}", api.trace_id.as_deref().unwrap_or("(none)"));
+        if let Some(hint) = api.code.hint() {
+            eprintln!("  hint: {hint}");
+        }
+        if matches!(err, jobworth::Error::TokenPossiblyConsumed { .. }) {
+            eprintln!("  note: {err}");
+        }
+        return CliError::silent(Exit::Api);
+    }
+    match err {
+        jobworth::Error::Config(e) => CliError::config(e),
+        // Transport, timeout, verification, decryption and decoding failures: the answer (if any) was not used.
+        other => CliError::transport(other),
+    }
+}

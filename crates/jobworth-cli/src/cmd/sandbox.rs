@@ -1,0 +1,86 @@
+//! `jobworth sandbox`: runs the local emulator of Alipay's side of the Jobworth flow until SIGINT/SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::CliError;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on; port 0 picks a free port (the `listening on` line tells which)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8340")]
+    pub listen: SocketAddr,
+    /// Directory holding all state (SQLite database, the sandbox's Alipay key and CA); reused across restarts
+    #[arg(long, value_name = "DIR", default_value = "./.jobworth-sandbox")]
+    pub data: PathBuf,
+    /// Accepted clock skew of a request's timestamp, in seconds (either direction)
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub timestamp_window: u64,
+    /// Lifetime of a once_token after its result became terminal, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub token_ttl: u64,
+    /// Do not sign error responses (some real gateway errors arrive unsigned; tests clients against that)
+    #[arg(long)]
+    pub unsigned_errors: bool,
+    /// Require `Authorization: Bearer T` on the /sandbox/* control plane and allow it from any address
+    /// (without it the control plane answers loopback clients only)
+    #[arg(long, value_name = "T")]
+    pub admin_token: Option<String>,
+}
+
+pub async fn run(args: Args) -> Result<(), CliError> {
+    let config = jobworth_sandbox::Config {
+        listen: args.listen,
+        data_dir: args.data.clone(),
+        timestamp_window: Duration::from_secs(args.timestamp_window),
+        token_ttl: Duration::from_secs(args.token_ttl),
+        unsigned_errors: args.unsigned_errors,
+        admin_token: args.admin_token,
+    };
+    let running = jobworth_sandbox::Sandbox::start(config).await.map_err(|e| match e {
+        // The address is the user's choice: one in use or not local is theirs to change.
+        jobworth_sandbox::StartError::Bind { .. } => {
+            CliError::config(format!("{e}; choose another --listen address (port 0 picks a free one)"))
+        }
+        other => CliError::failure(format!("cannot start the sandbox with data in {}: {other}", args.data.display())),
+    })?;
+    announce(running.base_url())?;
+    let signal = shutdown_signal().await;
+    tracing::info!(signal, "shutting down");
+    running.shutdown().await;
+    Ok(())
+}
+
+/// The one line scripts and tests wait for (SPEC §4); flushed so a pipe sees it at once.
+fn announce(base_url: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on {base_url}")
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::failure(format!("cannot write to stdout: {e}")))
+}
+
+/// Resolves on SIGINT (Ctrl-C) or, on unix, SIGTERM; returns the signal's name for the log.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stop with Ctrl-C");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}

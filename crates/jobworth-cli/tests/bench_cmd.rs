@@ -1,0 +1,78 @@
+//! `jobworth bench`: the SPEC §5 `--json` contract, against the embedded sandbox and against a
+//! `jobworth sandbox` process (`--endpoint`). No timing assertion: the figures only have to be
+//! real measurements (positive, finite, consistent with each other).
+
+mod common;
+
+use common::{jobworth, run, SandboxProcess};
+use serde_json::Value;
+
+const KEYS: [&str; 5] = ["requests_per_sec", "p50_ms", "p99_ms", "ceiling_requests_per_sec", "ratio"];
+
+fn parse_report(stdout: &str) -> Value {
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "--json prints exactly one line: {stdout}");
+    let v: Value = serde_json::from_str(lines[0]).unwrap();
+    assert!(v.is_object(), "{v}");
+    // The contract's keys come first, in its order.
+    let order: Vec<usize> = KEYS.iter().map(|k| lines[0].find(&format!("\"{k}\":")).expect(k)).collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{}", lines[0]);
+    for k in KEYS {
+        let n = v[k].as_f64().unwrap_or_else(|| panic!("{k} is a number: {v}"));
+        assert!(n.is_finite() && n > 0.0, "{k} is positive: {v}");
+    }
+    let (p50, p99) = (v["p50_ms"].as_f64().unwrap(), v["p99_ms"].as_f64().unwrap());
+    assert!(p50 <= p99, "p50 {p50} <= p99 {p99}");
+    let ratio = v["requests_per_sec"].as_f64().unwrap() / v["ceiling_requests_per_sec"].as_f64().unwrap();
+    assert!((v["ratio"].as_f64().unwrap() - ratio).abs() < 0.001, "ratio is requests/ceiling: {v}");
+    assert!(v["requests"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["errors"].as_u64(), Some(0), "{v}");
+    assert_eq!(v["concurrency"].as_u64(), Some(2), "{v}");
+    v
+}
+
+#[test]
+fn bench_json_against_the_embedded_sandbox() {
+    let (code, out, err) = run(jobworth().args(["bench", "--duration", "1", "--concurrency", "2", "--json"]));
+    assert_eq!(code, 0, "stderr: {err}");
+    let v = parse_report(&out);
+    assert_eq!(v["target"], "embedded sandbox");
+    assert!(v["peak_rss_mib"].as_f64().unwrap() > 0.0, "{v}");
+    // Not a terminal: no progress line on stderr.
+    assert!(!err.contains('\r'), "{err:?}");
+}
+
+#[test]
+fn bench_json_against_a_sandbox_process() {
+    let sandbox = SandboxProcess::start();
+    let (code, out, err) = run(jobworth().args([
+        "bench",
+        "--endpoint",
+        &sandbox.base_url,
+        "--duration",
+        "1",
+        "--concurrency",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(code, 0, "stderr: {err}");
+    let v = parse_report(&out);
+    assert_eq!(v["target"].as_str(), Some(sandbox.base_url.as_str()));
+}
+
+#[test]
+fn bench_human_output_and_usage_errors() {
+    let (code, out, err) = run(jobworth().args(["bench", "--duration", "1", "--concurrency", "1"]));
+    assert_eq!(code, 0, "stderr: {err}");
+    for label in ["requests/s", "latency p50", "latency p99", "crypto ceiling", "ratio"] {
+        assert!(out.contains(label), "{label} in {out}");
+    }
+    for bad in [["--duration", "0"], ["--concurrency", "0"], ["--concurrency", "many"]] {
+        let (code, _, _) = run(jobworth().arg("bench").args(bad));
+        assert_eq!(code, 2, "{bad:?}");
+    }
+    // Nothing listens on port 9 of loopback: a clear failure, not a hang.
+    let (code, _, err) = run(jobworth().args(["bench", "--endpoint", "http://127.0.0.1:9", "--duration", "1"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("127.0.0.1:9"), "{err}");
+}

@@ -1,0 +1,284 @@
+//! Shared helpers: the real `jobworth` binary, a spawned `jobworth sandbox` that is always stopped,
+//! and the sandbox's control plane over real loopback HTTP.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+pub const SERVICE_ID: &str = "2019120400000000000004450100";
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../alipay-v3/tests/fixtures").join(name)
+}
+
+/// The `jobworth` binary with a clean environment for the variables it reads, so a developer's
+/// ALIPAY_* settings cannot change a test's meaning.
+pub fn jobworth() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobworth"));
+    for var in [
+        "ALIPAY_ENDPOINT",
+        "ALIPAY_APP_ID",
+        "ALIPAY_PRIVATE_KEY",
+        "ALIPAY_PUBLIC_KEY",
+        "ALIPAY_APP_CERT",
+        "ALIPAY_CERT",
+        "ALIPAY_ROOT_CERT",
+        "ALIPAY_ENCRYPT_KEY",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// A `jobworth sandbox` process on a free loopback port with its own data dir. Dropping it kills the
+/// process (also when a test panics), then removes the data dir.
+pub struct SandboxProcess {
+    child: Option<Child>,
+    pub base_url: String,
+    pub data: tempfile::TempDir,
+    log: PathBuf,
+    extra: Vec<String>,
+}
+
+impl SandboxProcess {
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts with extra `jobworth sandbox` flags.
+    pub fn start_with(extra: &[&str]) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let log = data.path().join("sandbox.log");
+        let mut guard = SandboxProcess {
+            child: None,
+            base_url: String::new(),
+            data,
+            log,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        guard.spawn();
+        guard
+    }
+
+    /// Starts the process again on the same data dir (after [`SandboxProcess::terminate`]).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "terminate first");
+        self.spawn();
+    }
+
+    fn spawn(&mut self) {
+        let mut cmd = jobworth();
+        cmd.args(["sandbox", "--listen", "127.0.0.1:0", "--data"])
+            .arg(self.data.path().join("state"))
+            .args(&self.extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap());
+        let mut child = cmd.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        self.child = Some(child);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = tx.send(line);
+            // Keep draining so the sandbox never blocks on a full pipe.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+        let Some(url) = line.trim_end().strip_prefix("listening on ") else {
+            panic!("sandbox did not announce itself (got {line:?}); log:\n{}", self.log_text());
+        };
+        assert!(url.starts_with("http://127.0.0.1:"), "unexpected announcement {line:?}");
+        assert!(line.ends_with('\n'), "the announcement is one whole line");
+        self.base_url = url.to_string();
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns its status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+        for _ in 0..200 {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("sandbox did not exit within 10 s of SIGTERM; log:\n{}", self.log_text());
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One control-plane call over real HTTP: returns the status and the body parsed as JSON
+/// (`Value::String` for a non-JSON body).
+pub fn http(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
+        let mut req = client.request(method.parse().unwrap(), url);
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    })
+}
+
+/// Files of one registered app, all written from what `POST /sandbox/apps` returned (plus the
+/// app's own generated private key).
+pub struct App {
+    pub app_id: String,
+    pub dir: tempfile::TempDir,
+    pub private_key: PathBuf,
+    pub public_key: PathBuf,
+    pub alipay_public_key: PathBuf,
+    pub app_cert: PathBuf,
+    pub alipay_cert: PathBuf,
+    pub alipay_root_cert: PathBuf,
+    pub encrypt_key: Option<String>,
+    pub registration: Value,
+}
+
+impl App {
+    /// Generates keys with `jobworth keys generate` and registers them (with an AES key if asked).
+    pub fn register(sandbox: &SandboxProcess, app_id: &str, with_aes: bool) -> App {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, _, err) = run(jobworth().args(["keys", "generate", "--out"]).arg(dir.path()));
+        assert_eq!(code, 0, "{err}");
+        let public_pem = std::fs::read_to_string(dir.path().join("app_public_key.pem")).unwrap();
+        let encrypt_key = with_aes.then(|| alipay_v3::aes::AesKey::generate().to_base64().as_str().to_owned());
+        let mut body = json!({ "app_id": app_id, "public_key": public_pem });
+        if let Some(k) = &encrypt_key {
+            body["encrypt_key"] = json!(k);
+        }
+        let (status, reg) = http("POST", &format!("{}/sandbox/apps", sandbox.base_url), Some(&body));
+        assert_eq!(status, 201, "{reg}");
+        let write = |name: &str, field: &str| {
+            let path = dir.path().join(name);
+            let text = reg[field].as_str().unwrap_or_else(|| panic!("registration has no {field}: {reg}"));
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        App {
+            app_id: app_id.to_string(),
+            private_key: dir.path().join("app_private_key.pem"),
+            public_key: dir.path().join("app_public_key.pem"),
+            alipay_public_key: write("alipay_public_key.pem", "alipay_public_key"),
+            app_cert: write("app_cert.crt", "app_cert"),
+            alipay_cert: write("alipay_cert.crt", "alipay_cert"),
+            alipay_root_cert: write("alipay_root_cert.crt", "alipay_root_cert"),
+            encrypt_key,
+            registration: reg,
+            dir,
+        }
+    }
+}
+
+/// One user authorization: a step-1 order string from `jobworth order-string`, the desk opened
+/// with it and completed as `persona`.
+pub struct Authorization {
+    pub conn_key: String,
+    pub once_token: String,
+    pub user_id: String,
+    pub open_id: String,
+}
+
+pub fn authorize(sandbox: &SandboxProcess, app: &App, persona: &str) -> Authorization {
+    let conn_key = format!("conn-{}", alipay_v3::new_nonce());
+    let out = jobworth()
+        .args(["order-string", "--app-id", &app.app_id, "--private-key"])
+        .arg(&app.private_key)
+        .args(["--out-agreement-no", &conn_key, "--service-id", SERVICE_ID, "--identity-type", "04"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let order = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let (status, desk) =
+        http("POST", &format!("{}/sandbox/desk", sandbox.base_url), Some(&json!({ "order_str": order })));
+    assert_eq!(status, 201, "{desk}");
+    assert_eq!(desk["conn_key"], conn_key.as_str());
+    let url = format!("{}/sandbox/desk/{}/complete", sandbox.base_url, desk["desk_id"].as_str().unwrap());
+    let (status, done) = http("POST", &url, Some(&json!({ "persona": persona })));
+    assert_eq!(status, 200, "{done}");
+    Authorization {
+        conn_key,
+        once_token: desk["once_token"].as_str().unwrap().to_string(),
+        user_id: done["user_id"].as_str().unwrap().to_string(),
+        open_id: done["open_id"].as_str().unwrap_or_default().to_string(),
+    }
+}
+
+/// The persona's record from `GET /sandbox/personas`.
+pub fn persona(sandbox: &SandboxProcess, name: &str) -> Value {
+    let (status, list) = http("GET", &format!("{}/sandbox/personas", sandbox.base_url), None);
+    assert_eq!(status, 200);
+    list.as_array().unwrap().iter().find(|p| p["persona"] == name).cloned().unwrap()
+}
+
+/// `jobworth query` in key mode for `auth`, with the user's `user_id`; callers add flags.
+pub fn query_cmd(sandbox: &SandboxProcess, app: &App, auth: &Authorization) -> Command {
+    let mut cmd = jobworth();
+    cmd.args(["query", "--endpoint", &sandbox.base_url, "--app-id", &app.app_id, "--private-key"])
+        .arg(&app.private_key)
+        .args(query_flags(auth));
+    cmd
+}
+
+pub fn query_flags(auth: &Authorization) -> Vec<String> {
+    [
+        "--conn-key",
+        &auth.conn_key,
+        "--once-token",
+        &auth.once_token,
+        "--service-id",
+        SERVICE_ID,
+        "--query-type",
+        "exact",
+        "--identity-type",
+        "04",
+        "--user-id",
+        &auth.user_id,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Runs `cmd` and returns (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+/// Reads everything a reader yields (for piped children).
+pub fn read_all(mut r: impl Read) -> String {
+    let mut s = String::new();
+    r.read_to_string(&mut s).unwrap();
+    s
+}
