@@ -1,0 +1,293 @@
+//! Control plane (SPEC §4.2): JSON routes used by tests, the demo and the CLI.
+//!
+//! Reachable from loopback peers only, unless an admin token is configured; then every caller
+//! must send `Authorization: Bearer TOKEN` instead.
+
+use std::net::SocketAddr;
+
+use alipay_v3::aes::AesKey;
+use alipay_v3::keys::PublicKey;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::desk::{self, check_app_id, DeskOutcome};
+use crate::error::{ApiError, JSON_UTF8};
+use crate::personas::PERSONAS;
+use crate::state::AppState;
+use crate::store::AppRecord;
+
+/// Gate in front of every control route.
+pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match &state.cfg().admin_token {
+        Some(token) => {
+            let given = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim);
+            let ok = given.is_some_and(|g| {
+                aws_lc_rs::constant_time::verify_slices_are_equal(g.as_bytes(), token.as_bytes()).is_ok()
+            });
+            if !ok {
+                return ApiError::Unauthorized("control routes need 'Authorization: Bearer <admin token>'".into())
+                    .into_response();
+            }
+        }
+        None => {
+            // `MockConnectInfo` stands in for the real peer in `oneshot` tests.
+            let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0).or_else(|| {
+                req.extensions().get::<axum::extract::connect_info::MockConnectInfo<SocketAddr>>().map(|m| m.0)
+            });
+            let loopback = peer.is_some_and(|p| match p.ip() {
+                std::net::IpAddr::V4(v4) => v4.is_loopback(),
+                std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+            });
+            if !loopback {
+                return ApiError::Forbidden(
+                    "control routes answer loopback peers only (start the sandbox with an admin token to open them)"
+                        .into(),
+                )
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body.map_err(|r| match r {
+        BytesRejection::FailedToBufferBody(axum::extract::rejection::FailedToBufferBody::LengthLimitError(_)) => {
+            ApiError::TooLarge
+        }
+        other => ApiError::Invalid(format!("request body could not be read: {}", other.body_text())),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::Invalid(format!("request body is not the expected JSON: {e}")))
+}
+
+fn created<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    let mut res = (status, Json(value)).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    res
+}
+
+/// `GET /sandbox/health`
+pub(crate) async fn health() -> Response {
+    created(StatusCode::OK, &serde_json::json!({"status": "ok"}))
+}
+
+/// `GET /sandbox/alipay-public-key` — SPKI PEM as text.
+pub(crate) async fn alipay_public_key(State(state): State<AppState>) -> Response {
+    let mut res = state.alipay_public_key_pem().to_string().into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    res
+}
+
+#[derive(Debug, Deserialize)]
+struct RegisterApp {
+    app_id: String,
+    #[serde(default)]
+    public_key: Option<String>,
+    #[serde(default)]
+    encrypt_key: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Registered<'a> {
+    app_id: &'a str,
+    alipay_public_key: &'a str,
+    alipay_cert: &'a str,
+    alipay_cert_sn: &'a str,
+    alipay_root_cert: &'a str,
+    alipay_root_cert_sn: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_cert: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_cert_sn: Option<&'a str>,
+}
+
+/// `POST /sandbox/apps` — 201 when new, 200 when an existing app was replaced.
+pub(crate) async fn register_app(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    match register_app_inner(&state, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn register_app_inner(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let req: RegisterApp = json_body(body)?;
+    check_app_id(&req.app_id)?;
+    let public_key = match req.public_key.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => Some(
+            PublicKey::parse(text)
+                .map_err(|e| ApiError::Invalid(format!("public_key is not a usable RSA public key: {e}")))?,
+        ),
+        None => None,
+    };
+    let encrypt_key = match req.encrypt_key.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => {
+            let key = AesKey::from_base64(text).map_err(|e| ApiError::Invalid(format!("encrypt_key: {e}")))?;
+            Some(key.to_base64().to_string())
+        }
+        None => None,
+    };
+    let cert = match &public_key {
+        Some(k) => Some(
+            state
+                .keys()
+                .issue_app_cert(&req.app_id, k)
+                .map_err(|e| ApiError::Internal(format!("issuing app cert: {e}")))?,
+        ),
+        None => None,
+    };
+    let record = AppRecord {
+        app_id: req.app_id.clone(),
+        public_key_spki: public_key.as_ref().map(|k| k.spki_der().to_vec()),
+        encrypt_key,
+        app_cert_pem: cert.as_ref().map(|c| c.0.clone()),
+        app_cert_sn: cert.as_ref().map(|c| c.1.clone()),
+    };
+    let is_new = state.store().upsert_app(&record).await?;
+    tracing::info!(app_id = %req.app_id, replaced = !is_new, cert_mode = cert.is_some(), "app registered");
+    let (alipay_cert, alipay_cert_sn) = state.alipay_cert();
+    let (root_cert, root_cert_sn) = state.root_cert();
+    let out = Registered {
+        app_id: &req.app_id,
+        alipay_public_key: state.alipay_public_key_pem(),
+        alipay_cert,
+        alipay_cert_sn,
+        alipay_root_cert: root_cert,
+        alipay_root_cert_sn: root_cert_sn,
+        app_cert: cert.as_ref().map(|c| c.0.as_str()),
+        app_cert_sn: cert.as_ref().map(|c| c.1.as_str()),
+    };
+    Ok(created(if is_new { StatusCode::CREATED } else { StatusCode::OK }, &out))
+}
+
+/// `GET /sandbox/personas`
+pub(crate) async fn personas() -> Response {
+    created(StatusCode::OK, &PERSONAS)
+}
+
+#[derive(Debug, Deserialize)]
+struct OpenDesk {
+    order_str: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Opened<'a> {
+    desk_id: &'a str,
+    desk_url: String,
+    conn_key: &'a str,
+    once_token: &'a str,
+}
+
+/// `POST /sandbox/desk` — 201 when opened, 200 when the same order string was opened before.
+pub(crate) async fn open_desk(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = async {
+        let req: OpenDesk = json_body(body)?;
+        let (desk, is_new) = desk::open(&state, &req.order_str).await?;
+        let order = req.order_str.trim().trim_start_matches('?');
+        let out = Opened {
+            desk_id: &desk.desk_id,
+            desk_url: format!("{}/desk?{order}", state.base_url()),
+            conn_key: &desk.conn_key,
+            once_token: &desk.once_token,
+        };
+        Ok::<_, ApiError>(created(if is_new { StatusCode::CREATED } else { StatusCode::OK }, &out))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Debug, Deserialize)]
+struct Complete {
+    persona: String,
+}
+
+/// `POST /sandbox/desk/{desk_id}/complete`
+pub(crate) async fn complete(
+    State(state): State<AppState>,
+    Path(desk_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let req: Complete = json_body(body)?;
+        let desk = desk::complete(&state, &desk_id, &req.persona).await?;
+        Ok::<_, ApiError>(created(StatusCode::OK, &DeskOutcome::of(&desk)))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Debug, Deserialize)]
+struct Resolve {
+    identity_result: String,
+}
+
+/// `POST /sandbox/desk/{desk_id}/resolve`
+pub(crate) async fn resolve(
+    State(state): State<AppState>,
+    Path(desk_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let req: Resolve = json_body(body)?;
+        let desk = desk::resolve(&state, &desk_id, &req.identity_result).await?;
+        Ok::<_, ApiError>(created(StatusCode::OK, &DeskOutcome::of(&desk)))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /sandbox/desk/{desk_id}/cancel`
+pub(crate) async fn cancel(State(state): State<AppState>, Path(desk_id): Path<String>) -> Response {
+    match desk::cancel(&state, &desk_id).await {
+        Ok(desk) => created(StatusCode::OK, &DeskOutcome::of(&desk)),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Shortcut {
+    app_id: String,
+    conn_key: String,
+    service_id: String,
+    #[serde(default)]
+    identity_type: Option<String>,
+    #[serde(default)]
+    once_token: Option<String>,
+    persona: String,
+}
+
+/// `POST /sandbox/authentications` — a completed verification without the desk.
+pub(crate) async fn authentications(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = async {
+        let r: Shortcut = json_body(body)?;
+        let desk = desk::shortcut(
+            &state,
+            &r.app_id,
+            &r.conn_key,
+            &r.service_id,
+            r.identity_type.as_deref(),
+            r.once_token.as_deref(),
+            &r.persona,
+        )
+        .await?;
+        Ok::<_, ApiError>(created(StatusCode::CREATED, &DeskOutcome::of(&desk)))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Fallback for routes that do not exist: a JSON 404.
+pub(crate) async fn not_found() -> Response {
+    ApiError::NotFound("no such route".into()).into_response()
+}

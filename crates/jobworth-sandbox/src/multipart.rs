@@ -1,0 +1,84 @@
+//! The one thing the gateway needs from a `multipart/form-data` request: the text of the part
+//! named `data`, which is the signed BODY (protocol §1.6).
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The `boundary` parameter of a `multipart/form-data` content type.
+pub fn boundary(content_type: &str) -> Option<&str> {
+    let (mime, params) = content_type.split_once(';')?;
+    if !mime.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params.split(';').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("boundary").then(|| v.trim().trim_matches('"')).filter(|b| !b.is_empty())
+    })
+}
+
+/// The content of the part named `data` (`None` if there is no such part or the body is not
+/// well-formed multipart).
+pub fn data_part<'a>(boundary: &str, body: &'a [u8]) -> Option<&'a [u8]> {
+    let delim = format!("--{boundary}");
+    let mut rest = &body[find(body, delim.as_bytes())? + delim.len()..];
+    loop {
+        if rest.starts_with(b"--") {
+            return None; // closing delimiter
+        }
+        let rest_after_crlf = rest.strip_prefix(b"\r\n")?;
+        let head_end = find(rest_after_crlf, b"\r\n\r\n")?;
+        let headers = std::str::from_utf8(&rest_after_crlf[..head_end]).ok()?;
+        let content_start = &rest_after_crlf[head_end + 4..];
+        let next = find(content_start, format!("\r\n{delim}").as_bytes())?;
+        let content = &content_start[..next];
+        if headers.lines().any(is_data_disposition) {
+            return Some(content);
+        }
+        rest = &content_start[next + 2 + delim.len()..];
+    }
+}
+
+fn is_data_disposition(line: &str) -> bool {
+    let Some((name, value)) = line.split_once(':') else { return false };
+    name.trim().eq_ignore_ascii_case("content-disposition")
+        && value.split(';').any(|p| matches!(p.trim().split_once('='), Some((k, v)) if k.trim() == "name" && v.trim().trim_matches('"') == "data"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_upload_shape() {
+        let ct = "multipart/form-data; boundary=--------------------------8302643d057a10700d019509";
+        let b = boundary(ct).unwrap();
+        let body = "----------------------------8302643d057a10700d019509\r\n\
+                    Content-Disposition: form-data; name=\"data\"\r\n\
+                    Content-Type: application/json\r\n\r\n\
+                    {\"biz_code\":\"openpt_appstore\"}\r\n\
+                    ----------------------------8302643d057a10700d019509\r\n\
+                    Content-Disposition: form-data; name=\"file_content\"; filename=\"x.jpg\"\r\n\
+                    Content-Type: image/jpeg\r\n\r\n\
+                    hello-file\r\n\
+                    ----------------------------8302643d057a10700d019509--\r\n";
+        assert_eq!(data_part(b, body.as_bytes()), Some(&b"{\"biz_code\":\"openpt_appstore\"}"[..]));
+    }
+
+    #[test]
+    fn data_part_later_and_missing() {
+        let body = "--B\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nxx\r\n--B\r\n\
+                    content-disposition: form-data; name=data\r\n\r\n{}\r\n--B--";
+        assert_eq!(data_part("B", body.as_bytes()), Some(&b"{}"[..]));
+        let none = "--B\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nxx\r\n--B--";
+        assert_eq!(data_part("B", none.as_bytes()), None);
+        assert_eq!(data_part("B", b"garbage"), None);
+        assert_eq!(data_part("B", b"--B\r\nno-end"), None);
+        assert_eq!(boundary("application/json"), None);
+        assert_eq!(boundary("multipart/form-data; boundary=\"q\""), Some("q"));
+        assert_eq!(boundary("multipart/form-data"), None);
+    }
+}

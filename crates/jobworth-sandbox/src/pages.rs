@@ -1,0 +1,313 @@
+//! The desk as a person sees it: server-rendered HTML with plain forms (no JavaScript).
+//!
+//! `GET /desk?<order string>` opens the desk (idempotently) and shows it; the buttons post to
+//! `/desk/{desk_id}/{complete,resolve,cancel}`, which redirect back to `/desk/{desk_id}`.
+//! Every value that came from a request is HTML-escaped.
+
+use std::fmt::Write as _;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::desk;
+use crate::error::ApiError;
+use crate::personas::{self, identity_type_label, Outcome, PERSONAS};
+use crate::state::AppState;
+use crate::store::{now_ms, state as desk_state, Desk};
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.55 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif;background:#f3f5f8;color:#1f2329}
+header{background:#1677ff;color:#fff;padding:14px 20px;display:flex;justify-content:space-between;align-items:center}
+header .brand{font-weight:600;font-size:17px}
+header .brand span{font-weight:400;opacity:.85;margin-left:6px}
+header .sandbox{background:rgba(255,255,255,.2);border-radius:12px;padding:2px 10px;font-size:12px}
+main{max-width:760px;margin:0 auto;padding:18px 14px 40px}
+.card{background:#fff;border-radius:12px;padding:18px 20px;margin-bottom:14px;box-shadow:0 1px 3px rgba(0,0,0,.06)}
+h1,h2{margin:0 0 12px;font-weight:600}
+h1{font-size:21px}h2{font-size:17px}
+small{font-weight:400;color:#8a919f;margin-left:6px;font-size:.8em}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 16px;margin:0}
+dt{color:#8a919f}dd{margin:0;word-break:break-all;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px}
+.hint{color:#646a73;margin:0 0 12px}
+.personas{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:10px}
+.persona{display:flex;flex-direction:column;align-items:flex-start;gap:3px;text-align:left;border:1px solid #dee0e3;background:#fff;border-radius:10px;padding:12px;cursor:pointer;font:inherit;color:inherit}
+.persona:hover,.persona:focus{border-color:#1677ff;box-shadow:0 0 0 3px rgba(22,119,255,.15);outline:none}
+.persona .name{font-weight:600}
+.persona .meta{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;color:#8a919f}
+.persona .desc{font-size:13px;color:#646a73}
+.badge{display:inline-block;border-radius:6px;padding:1px 8px;font-size:12px;font-weight:600;background:#f0f1f5;color:#646a73}
+.badge.ok{background:#e8f7ee;color:#1a7f45}.badge.bad{background:#fdecec;color:#c4302b}.badge.wait{background:#fff5e0;color:#a66300}
+.actions{display:flex;gap:10px;flex-wrap:wrap;margin-top:14px}
+.btn{border:0;border-radius:8px;padding:10px 18px;font:inherit;font-weight:600;cursor:pointer}
+.btn.primary{background:#1677ff;color:#fff}.btn.danger{background:#fff;color:#c4302b;border:1px solid #f1b7b4}
+.btn.ok{background:#1a7f45;color:#fff}.btn.bad{background:#c4302b;color:#fff}
+.result{text-align:center}
+.result .icon{width:56px;height:56px;border-radius:50%;margin:0 auto 10px;display:flex;align-items:center;justify-content:center;font-size:30px;font-weight:700;color:#fff;background:#8a919f}
+.icon.ok{background:#1a7f45}.icon.bad{background:#c4302b}.icon.wait{background:#d48806}
+dd.plain{font-family:inherit;font-size:inherit}
+.result .outcome{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:20px;font-weight:700;margin:6px 0}
+footer{text-align:center;color:#8a919f;font-size:12px;padding:10px}
+.error{border-left:4px solid #c4302b}
+a{color:#1677ff}
+"#;
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<header><div class=\"brand\">支付宝 · 芝麻职得<span>Zhima Jobworth</span></div>\
+         <div class=\"sandbox\">沙箱 Sandbox</div></header>\n<main>\n{body}</main>\n\
+         <footer>jobworth sandbox · 本地模拟，不涉及真实支付宝账户 · local emulation, no real Alipay account</footer>\n\
+         </body>\n</html>\n",
+        escape(title)
+    )
+}
+
+fn html(status: StatusCode, text: String) -> Response {
+    let mut res = (status, Html(text)).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn error_page(err: &ApiError, back: Option<&str>) -> Response {
+    let title = match err.status() {
+        StatusCode::NOT_FOUND => "未找到 Not found",
+        StatusCode::CONFLICT => "无法执行 Not possible",
+        s if s.is_server_error() => "系统错误 System error",
+        _ => "无法打开受理台 The desk cannot be opened",
+    };
+    let mut body = format!(
+        "<section class=\"card error\" data-error=\"{}\">\n<h1>{}</h1>\n<p class=\"hint\">错误码 Code: <code>{}</code></p>\n<p>{}</p>\n",
+        escape(err.code()),
+        escape(title),
+        escape(err.code()),
+        escape(err.message())
+    );
+    if let Some(back) = back {
+        let _ = writeln!(body, "<p><a href=\"{}\">返回受理台 Back to the desk</a></p>", escape(back));
+    }
+    body.push_str("</section>\n");
+    html(err.status(), page(title, &body))
+}
+
+fn badge_class(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Success => "ok",
+        Outcome::Pending => "wait",
+        Outcome::Failed | Outcome::Error(_) => "bad",
+    }
+}
+
+fn result_class(result: &str) -> Outcome {
+    match result {
+        "SUCCESS" => Outcome::Success,
+        "FAILED" => Outcome::Failed,
+        "WAITING_VERIFY" => Outcome::Pending,
+        _ => Outcome::Error(""),
+    }
+}
+
+fn state_label(desk: &Desk) -> &'static str {
+    match (desk.state.as_str(), desk.persona.is_some()) {
+        (desk_state::PENDING, false) => "待用户确认 Waiting for the user",
+        (desk_state::PENDING, true) => "审核中 Under review",
+        (desk_state::CANCELLED, _) => "已取消 Cancelled",
+        _ => "已完成 Completed",
+    }
+}
+
+fn render(state: &AppState, d: &Desk) -> String {
+    let id = escape(&d.desk_id);
+    let mut b = String::with_capacity(8 * 1024);
+    let _ = write!(
+        b,
+        "<section class=\"card\" data-desk-id=\"{id}\" data-state=\"{}\">\n<h1>身份认证<small>Identity verification</small></h1>\n<dl>\n\
+         <dt>商户应用 Merchant app</dt><dd data-field=\"app_id\">{}</dd>\n\
+         <dt>认证身份 Identity</dt><dd data-field=\"identity_type\">{} {}</dd>\n\
+         <dt>协议号 conn_key</dt><dd data-field=\"conn_key\">{}</dd>\n\
+         <dt>信用服务 Service id</dt><dd data-field=\"service_id\">{}</dd>\n\
+         <dt>状态 Status</dt><dd class=\"plain\" data-field=\"state\">{}</dd>\n</dl>\n</section>\n",
+        escape(&d.state),
+        escape(&d.app_id),
+        escape(&d.identity_type),
+        escape(identity_type_label(&d.identity_type)),
+        escape(&d.conn_key),
+        escape(&d.service_id),
+        state_label(d),
+    );
+    let persona = d.persona.as_deref().and_then(personas::find);
+    match (d.state.as_str(), persona) {
+        (desk_state::PENDING, None) => {
+            let _ = write!(
+                b,
+                "<section class=\"card\">\n<h2>选择测试用户<small>Choose a test user</small></h2>\n\
+                 <p class=\"hint\">商户请求核验您的职业身份。选择一位测试用户完成授权与认证。<br>\
+                 The merchant asks to verify a professional identity. Pick the test user who completes it.</p>\n\
+                 <form method=\"post\" action=\"/desk/{id}/complete\" class=\"personas\">\n"
+            );
+            for p in PERSONAS {
+                let o = p.outcome();
+                let _ = writeln!(
+                    b,
+                    "<button type=\"submit\" name=\"persona\" value=\"{0}\" data-persona=\"{0}\" class=\"persona\">\
+                     <span class=\"name\">{1}</span><span class=\"meta\">{2}</span><span class=\"meta\">{3}</span>\
+                     <span class=\"desc\">{4}</span><span class=\"badge {5}\">{6}</span></button>",
+                    escape(p.persona),
+                    escape(p.name),
+                    escape(p.user_id),
+                    escape(&alipay_v3::mask(p.cert_no)),
+                    escape(p.description),
+                    badge_class(o),
+                    escape(o.as_str()),
+                );
+            }
+            let _ = write!(
+                b,
+                "</form>\n<div class=\"actions\"><form method=\"post\" action=\"/desk/{id}/cancel\">\
+                 <button type=\"submit\" class=\"btn danger\" data-action=\"cancel\">取消 Cancel</button></form></div>\n</section>\n"
+            );
+        }
+        (desk_state::PENDING, Some(p)) => {
+            let _ = write!(
+                b,
+                "<section class=\"card result\" data-outcome=\"WAITING_VERIFY\">\n<div class=\"icon wait\">…</div>\n\
+                 <h2>等待审核<small>Waiting for review</small></h2>\n<p class=\"outcome\">WAITING_VERIFY</p>\n\
+                 <p>{} 已提交认证，结果待定。商户查询将得到 WAITING_VERIFY / PROCESSING，直到在此判定。<br>\
+                 {} submitted; queries get WAITING_VERIFY / PROCESSING until you resolve it here.</p>\n\
+                 <form method=\"post\" action=\"/desk/{id}/resolve\" class=\"actions\" style=\"justify-content:center\">\
+                 <button type=\"submit\" name=\"identity_result\" value=\"SUCCESS\" class=\"btn ok\" data-action=\"resolve-success\">判定通过 Resolve SUCCESS</button>\
+                 <button type=\"submit\" name=\"identity_result\" value=\"FAILED\" class=\"btn bad\" data-action=\"resolve-failed\">判定不通过 Resolve FAILED</button>\
+                 </form>\n<form method=\"post\" action=\"/desk/{id}/cancel\" class=\"actions\" style=\"justify-content:center\">\
+                 <button type=\"submit\" class=\"btn danger\" data-action=\"cancel\">取消 Cancel</button></form>\n</section>\n",
+                escape(p.name),
+                escape(p.name),
+            );
+        }
+        _ => {
+            let result = desk::identity_result(d);
+            let (icon, title) = match result_class(result) {
+                Outcome::Success => ("<div class=\"icon ok\">✓</div>", "认证通过<small>Verified</small>"),
+                Outcome::Failed => ("<div class=\"icon bad\">✕</div>", "认证未通过<small>Not verified</small>"),
+                _ if d.state == desk_state::CANCELLED => {
+                    ("<div class=\"icon\">✕</div>", "已取消<small>Cancelled by the user</small>")
+                }
+                _ => ("<div class=\"icon bad\">!</div>", "认证未完成<small>Refused</small>"),
+            };
+            let who = persona.map_or(String::new(), |p| format!("<p>测试用户 Test user: {}</p>\n", escape(p.name)));
+            let expired = d
+                .became_terminal_at
+                .is_some_and(|at| at.saturating_add(crate::store::duration_ms(state.cfg().token_ttl)) <= now_ms());
+            let token = if d.consumed {
+                "结果已被商户读取，令牌已失效 · The merchant has read the result; the token is used up."
+            } else if expired {
+                "令牌已过期 · The token has expired."
+            } else if matches!(result, "SUCCESS" | "FAILED") {
+                "商户可查询一次结果 · The merchant can now read this result once."
+            } else {
+                "商户查询将得到此错误码 · Merchant queries get this error code."
+            };
+            let _ = write!(
+                b,
+                "<section class=\"card result\" data-outcome=\"{}\">\n{icon}\n<h2>{title}</h2>\n\
+                 <p class=\"outcome\">{}</p>\n{who}<p class=\"hint\" data-field=\"token\">{token}</p>\n</section>\n",
+                escape(result),
+                escape(result),
+            );
+        }
+    }
+    page("芝麻职得受理台 · Jobworth acceptance desk", &b)
+}
+
+/// `GET /desk?<order string>`
+pub(crate) async fn open_page(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let Some(order) = query.filter(|q| !q.trim().is_empty()) else {
+        return error_page(
+            &ApiError::Invalid("打开受理台需要签名的订单串 · /desk needs a signed order string after '?'".into()),
+            None,
+        );
+    };
+    match desk::open(&state, &order).await {
+        Ok((d, _)) => html(StatusCode::OK, render(&state, &d)),
+        Err(e) => error_page(&e, None),
+    }
+}
+
+/// `GET /desk/{desk_id}`
+pub(crate) async fn show_page(State(state): State<AppState>, Path(desk_id): Path<String>) -> Response {
+    match state.store().desk(&desk_id).await {
+        Ok(Some(d)) => html(StatusCode::OK, render(&state, &d)),
+        Ok(None) => error_page(&ApiError::NotFound("没有这个受理台 · no such desk".into()), None),
+        Err(e) => error_page(&e.into(), None),
+    }
+}
+
+fn form_field(body: &Result<Bytes, BytesRejection>, name: &str) -> Option<String> {
+    let bytes = body.as_ref().ok()?;
+    let text = std::str::from_utf8(bytes).ok()?;
+    alipay_v3::query::parse_query(text).ok()?.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn after_action(desk_id: &str, result: Result<Desk, ApiError>) -> Response {
+    let back = format!("/desk/{}", alipay_v3::query::encode_uri_component(desk_id));
+    match result {
+        Ok(_) => Redirect::to(&back).into_response(),
+        Err(e) => error_page(&e, Some(&back)),
+    }
+}
+
+/// `POST /desk/{desk_id}/complete` (form field `persona`)
+pub(crate) async fn complete_form(
+    State(state): State<AppState>,
+    Path(desk_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let persona = form_field(&body, "persona").unwrap_or_default();
+    after_action(&desk_id, desk::complete(&state, &desk_id, &persona).await)
+}
+
+/// `POST /desk/{desk_id}/resolve` (form field `identity_result`)
+pub(crate) async fn resolve_form(
+    State(state): State<AppState>,
+    Path(desk_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = form_field(&body, "identity_result").unwrap_or_default();
+    after_action(&desk_id, desk::resolve(&state, &desk_id, &result).await)
+}
+
+/// `POST /desk/{desk_id}/cancel`
+pub(crate) async fn cancel_form(State(state): State<AppState>, Path(desk_id): Path<String>) -> Response {
+    after_action(&desk_id, desk::cancel(&state, &desk_id).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(escape("中文"), "中文");
+    }
+}

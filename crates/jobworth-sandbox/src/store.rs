@@ -1,0 +1,597 @@
+//! SQLite state under the data dir: schema migrations, apps, keys, desks, nonces.
+//!
+//! Every state change that must happen once (token consumption, desk completion) is a single
+//! conditional `UPDATE … RETURNING`, so it is atomic across connections and across processes
+//! sharing the file.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
+
+/// Schema migrations: (version, SQL). Applied in order inside one `BEGIN IMMEDIATE`.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/001_init.sql"))];
+
+/// File name of the database inside the data dir.
+pub const DB_FILE: &str = "sandbox.db";
+
+/// Errors while opening the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data dir could not be created.
+    #[error("cannot create data dir {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// SQLite failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// The file system does not support WAL (e.g. some network file systems).
+    #[error("could not switch the database to WAL mode (journal mode is {0})")]
+    Wal(String),
+    /// The schema is newer than this build knows.
+    #[error("data dir has schema version {0}, newer than this sandbox supports ({1})")]
+    TooNew(i64, i64),
+}
+
+/// How long a statement waits for another connection's (or process's) lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether SQLite answered SQLITE_BUSY or SQLITE_LOCKED (any extended code).
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
+/// Puts the database file in WAL mode (persistent), retrying while another process holds a lock.
+async fn enable_wal(opts: &SqliteConnectOptions) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        let mut conn = opts.connect().await?;
+        let res = sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL").fetch_one(&mut conn).await;
+        let _ = conn.close().await;
+        match res {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => return Err(StoreError::Wal(mode)),
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Handle on the database: a pool of readers and a single writer connection. Writes from one
+/// process queue on the writer instead of colliding in SQLite's busy handler (which sleeps);
+/// writes from other processes still meet the busy timeout.
+#[derive(Debug)]
+pub struct Store {
+    pool: SqlitePool,
+    writer: SqlitePool,
+    last_prune_ms: AtomicI64,
+}
+
+/// The persisted key material of the sandbox (one row).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyRow {
+    /// PKCS#8 DER of the Alipay signing key.
+    pub alipay_key_pkcs8: Vec<u8>,
+    /// PKCS#8 DER of the root CA key.
+    pub root_key_pkcs8: Vec<u8>,
+    /// Root certificate PEM.
+    pub root_cert_pem: String,
+    /// Alipay certificate PEM (issued by the root over the Alipay key).
+    pub alipay_cert_pem: String,
+}
+
+/// A registered app.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AppRecord {
+    /// `app_id`
+    pub app_id: String,
+    /// SPKI DER of the app's public key.
+    pub public_key_spki: Option<Vec<u8>>,
+    /// base64 AES key.
+    pub encrypt_key: Option<String>,
+    /// App certificate PEM issued by the sandbox CA.
+    pub app_cert_pem: Option<String>,
+    /// SN of that certificate.
+    pub app_cert_sn: Option<String>,
+}
+
+/// Desk state values.
+pub mod state {
+    /// Opened, or completed by the `pending` persona and not yet resolved.
+    pub const PENDING: &str = "pending";
+    /// A result (or a persona error outcome) is known.
+    pub const TERMINAL: &str = "terminal";
+    /// The user declined.
+    pub const CANCELLED: &str = "cancelled";
+}
+
+/// One desk / verification.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Desk {
+    /// Random id (32 hex).
+    pub desk_id: String,
+    /// Merchant app.
+    pub app_id: String,
+    /// `out_agreement_no` of step 1.
+    pub conn_key: String,
+    /// The single-use token.
+    pub once_token: String,
+    /// Identity type the token was issued for.
+    pub identity_type: String,
+    /// `zm_service_id` of step 1.
+    pub service_id: String,
+    /// The order string that opened the desk (absent for fixture shortcuts).
+    pub order_str: Option<String>,
+    /// Persona that completed the desk.
+    pub persona: Option<String>,
+    /// `pending`, `terminal` or `cancelled`.
+    pub state: String,
+    /// `SUCCESS`, `FAILED`, or a business error code.
+    pub result: Option<String>,
+    /// When the state became terminal/cancelled (epoch ms).
+    pub became_terminal_at: Option<i64>,
+    /// Whether a terminal result was read.
+    pub consumed: bool,
+}
+
+/// What a new desk is made of.
+#[derive(Debug, Clone)]
+pub struct NewDesk<'a> {
+    /// Merchant app.
+    pub app_id: &'a str,
+    /// `conn_key`
+    pub conn_key: &'a str,
+    /// `once_token`
+    pub once_token: &'a str,
+    /// Identity type.
+    pub identity_type: &'a str,
+    /// Service id.
+    pub service_id: &'a str,
+    /// SHA-256 hex of the order string, for idempotent re-opening.
+    pub order_hash: Option<&'a str>,
+    /// The order string.
+    pub order_str: Option<&'a str>,
+}
+
+const KEYS_SELECT: &str =
+    "SELECT alipay_key_pkcs8, root_key_pkcs8, root_cert_pem, alipay_cert_pem FROM sandbox_keys WHERE id = 1";
+
+const DESK_COLUMNS: &str = "desk_id, app_id, conn_key, once_token, identity_type, service_id, order_str, persona, \
+                            state, result, became_terminal_at, consumed";
+
+impl Store {
+    /// Opens (creating if needed) `DIR/sandbox.db` in WAL mode and applies migrations.
+    pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
+        // journal_mode is left out of the per-connection pragmas: switching it needs a lock that
+        // the busy timeout does not wait for, so it is set once below, with retries.
+        let opts = SqliteConnectOptions::new()
+            .filename(data_dir.join(DB_FILE))
+            .create_if_missing(true)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        enable_wal(&opts).await?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.clone())
+            .await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(opts)
+            .await?;
+        let store = Store { pool, writer, last_prune_ms: AtomicI64::new(0) };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let latest = MIGRATIONS.last().map_or(0, |m| m.0);
+        // IMMEDIATE takes the write lock up front, so two processes starting on one fresh dir
+        // apply the schema one after the other instead of racing.
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let (version,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&mut *tx).await?;
+        if version > latest {
+            return Err(StoreError::TooNew(version, latest));
+        }
+        for (v, sql) in MIGRATIONS {
+            if *v > version {
+                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            }
+        }
+        if latest > version {
+            sqlx::raw_sql(&format!("PRAGMA user_version = {latest}")).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
+    }
+
+    /// The stored key row, if the sandbox was started here before.
+    pub async fn keys(&self) -> Result<Option<KeyRow>, sqlx::Error> {
+        sqlx::query_as(KEYS_SELECT).fetch_optional(&self.pool).await
+    }
+
+    /// Stores `new` unless a key row exists, then returns the stored row. When several
+    /// processes race on a fresh data dir, the first insert wins and everyone uses that row.
+    pub async fn insert_keys_if_absent(&self, new: &KeyRow) -> Result<KeyRow, sqlx::Error> {
+        sqlx::query(
+            "INSERT OR IGNORE INTO sandbox_keys (id, alipay_key_pkcs8, root_key_pkcs8, root_cert_pem, alipay_cert_pem, \
+             created_at) VALUES (1, ?, ?, ?, ?, ?)",
+        )
+        .bind(&new.alipay_key_pkcs8)
+        .bind(&new.root_key_pkcs8)
+        .bind(&new.root_cert_pem)
+        .bind(&new.alipay_cert_pem)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await?;
+        sqlx::query_as(KEYS_SELECT).fetch_one(&self.pool).await
+    }
+
+    /// The app, if registered.
+    pub async fn app(&self, app_id: &str) -> Result<Option<AppRecord>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn FROM apps WHERE app_id = ?",
+        )
+        .bind(app_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Registers or replaces an app. Returns `true` when it was new.
+    pub async fn upsert_app(&self, app: &AppRecord) -> Result<bool, sqlx::Error> {
+        let now = now_ms();
+        let inserted = sqlx::query(
+            "INSERT OR IGNORE INTO apps (app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn, created_at, \
+             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&app.app_id)
+        .bind(&app.public_key_spki)
+        .bind(&app.encrypt_key)
+        .bind(&app.app_cert_pem)
+        .bind(&app.app_cert_sn)
+        .bind(now)
+        .bind(now)
+        .execute(&self.writer)
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            sqlx::query(
+                "UPDATE apps SET public_key_spki = ?, encrypt_key = ?, app_cert_pem = ?, app_cert_sn = ?, \
+                 updated_at = ? WHERE app_id = ?",
+            )
+            .bind(&app.public_key_spki)
+            .bind(&app.encrypt_key)
+            .bind(&app.app_cert_pem)
+            .bind(&app.app_cert_sn)
+            .bind(now)
+            .bind(&app.app_id)
+            .execute(&self.writer)
+            .await?;
+        }
+        Ok(inserted)
+    }
+
+    /// Records a request nonce. Returns `false` when it was already seen for that app (replay).
+    /// Nonces older than `window` are pruned, at most once a second.
+    pub async fn record_nonce(
+        &self,
+        app_id: &str,
+        nonce: &str,
+        ts_ms: i64,
+        window: Duration,
+    ) -> Result<bool, sqlx::Error> {
+        let now = now_ms();
+        let last = self.last_prune_ms.load(Ordering::Relaxed);
+        if now - last >= 1000
+            && self.last_prune_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            let cutoff = now - duration_ms(window);
+            sqlx::query("DELETE FROM nonces WHERE ts < ?").bind(cutoff).execute(&self.writer).await?;
+        }
+        let fresh = sqlx::query("INSERT OR IGNORE INTO nonces (app_id, nonce, ts) VALUES (?, ?, ?)")
+            .bind(app_id)
+            .bind(nonce)
+            .bind(ts_ms)
+            .execute(&self.writer)
+            .await?
+            .rows_affected()
+            == 1;
+        Ok(fresh)
+    }
+
+    /// Whether any desk of `app_id` has this `conn_key`.
+    pub async fn conn_key_exists(&self, app_id: &str, conn_key: &str) -> Result<bool, sqlx::Error> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM desks WHERE app_id = ? AND conn_key = ? LIMIT 1")
+            .bind(app_id)
+            .bind(conn_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// The desk of a (conn_key, once_token) pair.
+    pub async fn desk_by_token(
+        &self,
+        app_id: &str,
+        conn_key: &str,
+        once_token: &str,
+    ) -> Result<Option<Desk>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {DESK_COLUMNS} FROM desks WHERE app_id = ? AND conn_key = ? AND once_token = ?"
+        ))
+        .bind(app_id)
+        .bind(conn_key)
+        .bind(once_token)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// A desk by id.
+    pub async fn desk(&self, desk_id: &str) -> Result<Option<Desk>, sqlx::Error> {
+        sqlx::query_as(&format!("SELECT {DESK_COLUMNS} FROM desks WHERE desk_id = ?"))
+            .bind(desk_id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// The desk an order string opened before, if any.
+    pub async fn desk_by_order(&self, app_id: &str, order_hash: &str) -> Result<Option<Desk>, sqlx::Error> {
+        sqlx::query_as(&format!("SELECT {DESK_COLUMNS} FROM desks WHERE app_id = ? AND order_hash = ?"))
+            .bind(app_id)
+            .bind(order_hash)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Inserts a desk unless one with the same (app, conn_key, once_token) or the same order
+    /// string exists. Returns the stored desk and whether it was created by this call.
+    pub async fn insert_desk(&self, new: &NewDesk<'_>) -> Result<(Desk, bool), sqlx::Error> {
+        let desk_id = random_hex(16);
+        let now = now_ms();
+        let created = sqlx::query(
+            "INSERT OR IGNORE INTO desks (desk_id, app_id, conn_key, once_token, identity_type, service_id, \
+             order_hash, order_str, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&desk_id)
+        .bind(new.app_id)
+        .bind(new.conn_key)
+        .bind(new.once_token)
+        .bind(new.identity_type)
+        .bind(new.service_id)
+        .bind(new.order_hash)
+        .bind(new.order_str)
+        .bind(now)
+        .bind(now)
+        .execute(&self.writer)
+        .await?
+        .rows_affected()
+            == 1;
+        if created {
+            let desk = self.desk(&desk_id).await?.ok_or(sqlx::Error::RowNotFound)?;
+            return Ok((desk, true));
+        }
+        if let Some(hash) = new.order_hash {
+            if let Some(desk) = self.desk_by_order(new.app_id, hash).await? {
+                return Ok((desk, false));
+            }
+        }
+        let desk =
+            self.desk_by_token(new.app_id, new.conn_key, new.once_token).await?.ok_or(sqlx::Error::RowNotFound)?;
+        Ok((desk, false))
+    }
+
+    /// Completes an open desk with a persona. `None` when the desk is unknown or not open.
+    pub async fn complete(
+        &self,
+        desk_id: &str,
+        persona: &str,
+        new_state: &str,
+        result: Option<&str>,
+    ) -> Result<Option<Desk>, sqlx::Error> {
+        let now = now_ms();
+        let terminal_at = (new_state != state::PENDING).then_some(now);
+        sqlx::query_as(&format!(
+            "UPDATE desks SET persona = ?, state = ?, result = ?, became_terminal_at = ?, updated_at = ? \
+             WHERE desk_id = ? AND persona IS NULL AND state = 'pending' RETURNING {DESK_COLUMNS}"
+        ))
+        .bind(persona)
+        .bind(new_state)
+        .bind(result)
+        .bind(terminal_at)
+        .bind(now)
+        .bind(desk_id)
+        .fetch_optional(&self.writer)
+        .await
+    }
+
+    /// Ends a `pending` persona's verification with `SUCCESS` or `FAILED`.
+    pub async fn resolve(&self, desk_id: &str, result: &str) -> Result<Option<Desk>, sqlx::Error> {
+        let now = now_ms();
+        sqlx::query_as(&format!(
+            "UPDATE desks SET state = 'terminal', result = ?, became_terminal_at = ?, updated_at = ? \
+             WHERE desk_id = ? AND persona = 'pending' AND state = 'pending' RETURNING {DESK_COLUMNS}"
+        ))
+        .bind(result)
+        .bind(now)
+        .bind(now)
+        .bind(desk_id)
+        .fetch_optional(&self.writer)
+        .await
+    }
+
+    /// The user declines: any desk that is still pending becomes cancelled.
+    pub async fn cancel(&self, desk_id: &str) -> Result<Option<Desk>, sqlx::Error> {
+        let now = now_ms();
+        sqlx::query_as(&format!(
+            "UPDATE desks SET state = 'cancelled', result = 'USER_NOT_AUTHORIZE', became_terminal_at = ?, \
+             updated_at = ? WHERE desk_id = ? AND state = 'pending' RETURNING {DESK_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(now)
+        .bind(desk_id)
+        .fetch_optional(&self.writer)
+        .await
+    }
+
+    /// Consumes a terminal `SUCCESS`/`FAILED` token: exactly one caller ever gets `Some`, whatever
+    /// the number of concurrent callers and processes. Re-checks every condition in the `WHERE`.
+    pub async fn consume(&self, desk_id: &str, ttl: Duration) -> Result<Option<Desk>, sqlx::Error> {
+        let now = now_ms();
+        sqlx::query_as(&format!(
+            "UPDATE desks SET consumed = 1, consumed_at = ?, updated_at = ? \
+             WHERE desk_id = ? AND consumed = 0 AND state = 'terminal' AND result IN ('SUCCESS', 'FAILED') \
+             AND became_terminal_at IS NOT NULL AND became_terminal_at + ? > ? RETURNING {DESK_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(now)
+        .bind(desk_id)
+        .bind(duration_ms(ttl))
+        .bind(now)
+        .fetch_optional(&self.writer)
+        .await
+    }
+}
+
+/// Current time in epoch milliseconds.
+pub fn now_ms() -> i64 {
+    i64::try_from(alipay_v3::now_millis()).unwrap_or(i64::MAX)
+}
+
+/// A duration in whole milliseconds, saturating.
+pub fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// `n` random bytes as lower-case hex.
+pub fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    // aws-lc only fails when the OS has no entropy source; nothing sensible can continue then.
+    aws_lc_rs::rand::fill(&mut b).expect("system random number generator unavailable");
+    alipay_v3::hex(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn desk(store: &Store, conn: &str) -> Desk {
+        let new = NewDesk {
+            app_id: "app",
+            conn_key: conn,
+            once_token: "tok",
+            identity_type: "04",
+            service_id: "svc",
+            order_hash: None,
+            order_str: None,
+        };
+        let (d, created) = store.insert_desk(&new).await.unwrap();
+        assert!(created);
+        d
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn consume_has_exactly_one_winner_across_pools() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = std::sync::Arc::new(Store::open(dir.path()).await.unwrap());
+        let b = std::sync::Arc::new(Store::open(dir.path()).await.unwrap());
+        let ttl = Duration::from_secs(60);
+        for round in 0..3 {
+            let d = desk(&a, &format!("conn-{round}")).await;
+            a.complete(&d.desk_id, "teacher", state::TERMINAL, Some("SUCCESS")).await.unwrap().unwrap();
+            let mut tasks = tokio::task::JoinSet::new();
+            for i in 0..64 {
+                let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+                let id = d.desk_id.clone();
+                tasks.spawn(async move { s.consume(&id, ttl).await.unwrap().is_some() });
+            }
+            let mut wins = 0;
+            while let Some(r) = tasks.join_next().await {
+                wins += usize::from(r.unwrap());
+            }
+            assert_eq!(wins, 1);
+            assert!(b.desk(&d.desk_id).await.unwrap().unwrap().consumed);
+        }
+        a.close().await;
+        b.close().await;
+    }
+
+    #[tokio::test]
+    async fn consume_rechecks_every_condition() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).await.unwrap();
+        let ttl = Duration::from_secs(60);
+        // Still pending (desk opened, and pending persona): nothing to consume.
+        let d = desk(&s, "open").await;
+        assert_eq!(s.consume(&d.desk_id, ttl).await.unwrap(), None);
+        s.complete(&d.desk_id, "pending", state::PENDING, None).await.unwrap().unwrap();
+        assert_eq!(s.consume(&d.desk_id, ttl).await.unwrap(), None);
+        // A second completion is refused by the conditional update.
+        assert_eq!(s.complete(&d.desk_id, "teacher", state::TERMINAL, Some("SUCCESS")).await.unwrap(), None);
+        let r = s.resolve(&d.desk_id, "FAILED").await.unwrap().unwrap();
+        assert_eq!(r.result.as_deref(), Some("FAILED"));
+        assert_eq!(s.resolve(&d.desk_id, "SUCCESS").await.unwrap(), None);
+        // Expired: the TTL is checked inside the UPDATE.
+        assert_eq!(s.consume(&d.desk_id, Duration::ZERO).await.unwrap(), None);
+        assert!(s.consume(&d.desk_id, ttl).await.unwrap().is_some());
+        // Error outcomes and cancellations are never consumed.
+        let e = desk(&s, "err").await;
+        s.complete(&e.desk_id, "risk", state::TERMINAL, Some("RISK_INTERCEPT")).await.unwrap().unwrap();
+        assert_eq!(s.consume(&e.desk_id, ttl).await.unwrap(), None);
+        let c = desk(&s, "cancel").await;
+        assert_eq!(s.cancel(&c.desk_id).await.unwrap().unwrap().state, state::CANCELLED);
+        assert_eq!(s.consume(&c.desk_id, ttl).await.unwrap(), None);
+        assert_eq!(s.cancel(&c.desk_id).await.unwrap(), None);
+        s.close().await;
+    }
+
+    #[tokio::test]
+    async fn schema_version_and_nonces() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).await.unwrap();
+        let (v,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&s.pool).await.unwrap();
+        assert_eq!(v, MIGRATIONS.last().unwrap().0);
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&s.pool).await.unwrap();
+        assert_eq!(mode, "wal");
+        let w = Duration::from_secs(60);
+        assert!(s.record_nonce("a", "n1", now_ms(), w).await.unwrap());
+        assert!(!s.record_nonce("a", "n1", now_ms(), w).await.unwrap());
+        assert!(s.record_nonce("b", "n1", now_ms(), w).await.unwrap());
+        // Old nonces are pruned (at most once a second).
+        assert!(s.record_nonce("a", "old", now_ms() - 120_000, w).await.unwrap());
+        s.last_prune_ms.store(0, Ordering::Relaxed);
+        assert!(s.record_nonce("a", "n2", now_ms(), w).await.unwrap());
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM nonces WHERE nonce = 'old'").fetch_one(&s.pool).await.unwrap();
+        assert_eq!(n, 0);
+        s.close().await;
+        // A database from a newer build is refused.
+        let s = Store::open(dir.path()).await.unwrap();
+        sqlx::raw_sql("PRAGMA user_version = 99").execute(&s.pool).await.unwrap();
+        s.close().await;
+        assert!(matches!(Store::open(dir.path()).await, Err(StoreError::TooNew(99, _))));
+    }
+}

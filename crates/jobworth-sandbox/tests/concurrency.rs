@@ -1,0 +1,170 @@
+//! Single-use tokens under concurrency (one process, two instances on one data dir) and
+//! state surviving a restart.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use jobworth_sandbox::Sandbox;
+use serde_json::json;
+
+const APP: &str = "2021000122671080";
+
+/// Fires `n` SDK queries at one token, spread round-robin over `targets`, released together;
+/// returns (successes, token_invalid, anything else).
+async fn storm(targets: &[&Harness], app: &App, conn: &str, tok: &str, n: usize) -> (usize, usize, Vec<String>) {
+    let clients: Vec<jobworth::Client> = targets
+        .iter()
+        .map(|h| {
+            jobworth::Client::builder()
+                .endpoint(h.base())
+                .app_id(&app.app_id)
+                .private_key(app.key.clone())
+                .alipay_public_key(app.alipay_public_key())
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let q = clients[i % clients.len()]
+            .authentication_query()
+            .conn_key(conn)
+            .once_token(tok)
+            .query_type(jobworth::QueryType::Exact)
+            .identity_type(jobworth::IdentityType::Teacher)
+            .service_id(SERVICE_ID)
+            .user_id(TEACHER_USER);
+        let barrier = barrier.clone();
+        tasks.spawn(async move {
+            barrier.wait().await;
+            q.send().await
+        });
+    }
+    let (mut ok, mut invalid, mut other) = (0, 0, Vec::new());
+    while let Some(res) = tasks.join_next().await {
+        match res.unwrap() {
+            Ok(r) if r.identity_result == jobworth::IdentityResult::Success => ok += 1,
+            Err(e) if e.api_code() == Some(&jobworth::ErrorCode::TokenInvalid) => invalid += 1,
+            Ok(r) => other.push(format!("{r:?}")),
+            Err(e) => other.push(e.to_string()),
+        }
+    }
+    (ok, invalid, other)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_concurrent_queries_exactly_one_wins() {
+    let h = start().await;
+    let app = h.register(APP, &app_key(), None).await;
+    for round in 0..2 {
+        let conn = format!("conn-{round}");
+        h.authenticate(&app, &conn, "tok", "teacher").await;
+        let (ok, invalid, other) = storm(&[&h], &app, &conn, "tok", 64).await;
+        assert!(other.is_empty(), "{other:?}");
+        assert_eq!((ok, invalid), (1, 63));
+    }
+    h.sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_data_dir_share_keys_and_tokens() {
+    // Both start at once on a fresh dir: one schema, one key set.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = tokio::join!(Sandbox::start(config(dir.path())), Sandbox::start(config(dir.path())));
+    let a = Harness { sandbox: a.unwrap(), dir, http: client() };
+    let b = Harness { sandbox: b.unwrap(), dir: tempfile::tempdir().unwrap(), http: client() };
+    assert_ne!(a.sandbox.local_addr(), b.sandbox.local_addr());
+    assert_eq!(a.sandbox.state().alipay_public_key_pem(), b.sandbox.state().alipay_public_key_pem());
+    assert_eq!(a.sandbox.state().alipay_cert(), b.sandbox.state().alipay_cert());
+
+    // Register on A, create the verification on B, query both.
+    let app = a.register(APP, &app_key(), None).await;
+    let alipay = app.alipay_public_key();
+    for round in 0..2 {
+        let conn = format!("conn-{round}");
+        b.authenticate(&app, &conn, "tok", "teacher").await;
+        let (ok, invalid, other) = storm(&[&a, &b], &app, &conn, "tok", 64).await;
+        assert!(other.is_empty(), "{other:?}");
+        assert_eq!((ok, invalid), (1, 63));
+    }
+    // A nonce used on A is a replay on B.
+    let nonce = alipay_v3::new_nonce();
+    let req = Req { nonce: Some(nonce), ..Req::query(&teacher_query("x", "y")) };
+    assert_eq!(a.send(&app, &req).await.code(), "WRONG_OUT_AGREEMENT_NO_INTERCEPT");
+    let r = b.send(&app, &req).await;
+    r.assert_error(400, "invalid-signature", &alipay);
+    assert!(r.json()["message"].as_str().unwrap().contains("replay"));
+    a.sandbox.shutdown().await;
+    b.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn state_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Harness { sandbox: Sandbox::start(config(dir.path())).await.unwrap(), dir, http: client() };
+    let app = first.register(APP, &app_key(), Some(alipay_v3::aes::AesKey::generate())).await;
+    let reg = app.registration.clone();
+    first.authenticate(&app, "conn-used", "tok", "teacher").await;
+    first.authenticate(&app, "conn-fresh", "tok", "teacher").await;
+    first.authenticate(&app, "conn-wait", "tok", "pending").await;
+    let order = order_string(APP, &app.key, "conn-desk", Some(json!({"onceToken": "tok-desk"})));
+    let desk = first.post_json("/sandbox/desk", &json!({"order_str": order})).await.json();
+    assert_eq!(first.query(&app, "conn-used", "tok").await.json()["identity_result"], "SUCCESS");
+    let nonce = alipay_v3::new_nonce();
+    let replay = Req { nonce: Some(nonce), ..Req::query(&teacher_query("x", "y")) };
+    first.send(&app, &replay).await;
+    let pem_before = first.sandbox.state().alipay_public_key_pem().to_string();
+    let Harness { sandbox, dir, .. } = first;
+    sandbox.shutdown().await;
+
+    let second = Harness { sandbox: Sandbox::start(config(dir.path())).await.unwrap(), dir, http: client() };
+    let s = second.sandbox.state();
+    assert_eq!(s.alipay_public_key_pem(), pem_before);
+    assert_eq!(s.alipay_cert().1, reg["alipay_cert_sn"].as_str().unwrap());
+    assert_eq!(s.alipay_cert().0, reg["alipay_cert"].as_str().unwrap());
+    assert_eq!(s.root_cert().1, reg["alipay_root_cert_sn"].as_str().unwrap());
+    let alipay = app.alipay_public_key();
+
+    // The app (key, cert SN, AES key) is still registered: a certificate-mode encrypted query works.
+    let r = second
+        .send(
+            &app,
+            &Req { cert_sn: Some(app.app_cert_sn()), encrypt: true, ..Req::query(&teacher_query("conn-fresh", "tok")) },
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.verify(&alipay);
+    assert_eq!(r.header("alipay-sn"), reg["alipay_cert_sn"].as_str());
+    let plain = app.aes.as_ref().unwrap().decrypt_to_string(std::str::from_utf8(&r.body).unwrap()).unwrap();
+    assert!(plain.contains("\"SUCCESS\""));
+    // Consumed before the restart: still consumed.
+    second.query(&app, "conn-used", "tok").await.assert_error(400, "TOKEN_INVALID", &alipay);
+    let q = [
+        ("conn_key", "conn-wait"),
+        ("once_token", "tok"),
+        ("query_type", "dim"),
+        ("identity_type", "04"),
+        ("service_id", SERVICE_ID),
+    ];
+    assert_eq!(second.send(&app, &Req::query(&q)).await.json()["identity_result"], "WAITING_VERIFY");
+    // The desk opened before the restart is the same desk and can be completed now.
+    let again = second.post_json("/sandbox/desk", &json!({"order_str": order})).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["desk_id"], desk["desk_id"]);
+    let id = desk["desk_id"].as_str().unwrap();
+    assert_eq!(
+        second.post_json(&format!("/sandbox/desk/{id}/complete"), &json!({"persona": "teacher"})).await.status,
+        200
+    );
+    assert_eq!(second.query(&app, "conn-desk", "tok-desk").await.json()["identity_result"], "SUCCESS");
+    // Nonces are remembered too.
+    let r = second.send(&app, &replay).await;
+    assert!(r.json()["message"].as_str().unwrap().contains("replay"));
+    // The database file is where the brief says.
+    assert!(second.dir.path().join(jobworth_sandbox::DB_FILE).exists());
+    second.sandbox.shutdown().await;
+}
