@@ -1,77 +1,9 @@
 //! Syntax checks for `cert_no` when `cert_type` is `0` (PRC Resident ID, GB 11643-1999).
+//!
+//! One implementation serves both sides: the SDK's opt-in client check and the sandbox's
+//! `PARAM_ERROR` rule use the same code, so they cannot disagree.
 
-/// Why a Resident ID number is not acceptable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdError {
-    /// Not 15 digits, nor 17 digits followed by a digit or `X`.
-    Format,
-    /// The birth date is not a calendar date.
-    BirthDate,
-    /// The MOD 11-2 check character is wrong.
-    CheckChar,
-}
-
-const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CHECK_CHARS: &[u8; 11] = b"10X98765432";
-
-/// ISO 7064 MOD 11-2 check character of the first 17 digits (`None` if they are not 17 digits).
-pub fn check_char(first17: &str) -> Option<char> {
-    let b = first17.as_bytes();
-    if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let sum: u32 = b.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
-    Some(CHECK_CHARS[(sum % 11) as usize] as char)
-}
-
-fn is_date(y: u32, m: u32, d: u32) -> bool {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
-}
-
-fn num(s: &str) -> u32 {
-    s.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0'))
-}
-
-/// Validates an 18-character ID (lower-case `x` accepted) or a legacy 15-digit ID and returns
-/// the 18-character form with an upper-case check character.
-pub fn normalize_resident_id(input: &str) -> Result<String, IdError> {
-    let s = input.trim();
-    let b = s.as_bytes();
-    match b.len() {
-        18 => {
-            // Check bytes before slicing: a multi-byte character must not reach a str slice.
-            let last = b[17].to_ascii_uppercase();
-            if !b[..17].iter().all(u8::is_ascii_digit) || !(last.is_ascii_digit() || last == b'X') {
-                return Err(IdError::Format);
-            }
-            let body = &s[..17];
-            if !is_date(num(&s[6..10]), num(&s[10..12]), num(&s[12..14])) {
-                return Err(IdError::BirthDate);
-            }
-            if check_char(body) != Some(last as char) {
-                return Err(IdError::CheckChar);
-            }
-            Ok(format!("{body}{}", last as char))
-        }
-        15 if b.iter().all(u8::is_ascii_digit) => {
-            if !is_date(1900 + num(&s[6..8]), num(&s[8..10]), num(&s[10..12])) {
-                return Err(IdError::BirthDate);
-            }
-            let body = format!("{}19{}", &s[..6], &s[6..]);
-            let c = check_char(&body).ok_or(IdError::Format)?;
-            Ok(format!("{body}{c}"))
-        }
-        _ => Err(IdError::Format),
-    }
-}
+pub use jobworth::validate::{check_char, normalize_resident_id, IdError};
 
 #[cfg(test)]
 mod tests {
@@ -101,6 +33,7 @@ mod tests {
                 IdError::Format => "format",
                 IdError::BirthDate => "birth_date",
                 IdError::CheckChar => "check_char",
+                other => panic!("unexpected {other:?}"),
             };
             assert!(fails.contains(&expected), "{n}: {err:?} not in {fails:?}");
         }

@@ -129,9 +129,10 @@ pub(crate) async fn authentication_query(
     let resident_id = match (p.cert_type.as_deref(), p.cert_no.as_deref()) {
         (Some("0"), Some(no)) => Some(normalize_resident_id(no).map_err(|e| {
             let why = match e {
-                IdError::Format => "is not an 18-digit (or legacy 15-digit) resident ID",
+                IdError::Format | IdError::Length(_) => "is not an 18-digit (or legacy 15-digit) resident ID",
                 IdError::BirthDate => "holds an impossible birth date",
                 IdError::CheckChar => "has a wrong check digit",
+                _ => "is not a valid resident ID",
             };
             ApiError::business("PARAM_ERROR", format!("参数错误 (cert_no {why})"))
         })?),

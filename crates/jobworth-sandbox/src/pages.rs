@@ -191,7 +191,7 @@ fn render(state: &AppState, d: &Desk) -> String {
         (desk_state::PENDING, Some(p)) => {
             let _ = write!(
                 b,
-                "<section class=\"card result\" data-outcome=\"WAITING_VERIFY\">\n<div class=\"icon wait\">…</div>\n\
+                "<section class=\"card result\" data-outcome=\"WAITING_VERIFY\">\n<div class=\"icon wait\"><svg viewBox=\"0 0 24 24\" width=\"30\" height=\"30\" aria-hidden=\"true\"><circle cx=\"6\" cy=\"12\" r=\"2\" fill=\"#fff\"/><circle cx=\"12\" cy=\"12\" r=\"2\" fill=\"#fff\"/><circle cx=\"18\" cy=\"12\" r=\"2\" fill=\"#fff\"/></svg></div>\n\
                  <h2>等待审核<small>Waiting for review</small></h2>\n<p class=\"outcome\">WAITING_VERIFY</p>\n\
                  <p>{} 已提交认证，结果待定。商户查询将得到 WAITING_VERIFY / PROCESSING，直到在此判定。<br>\
                  {} submitted; queries get WAITING_VERIFY / PROCESSING until you resolve it here.</p>\n\
@@ -207,12 +207,12 @@ fn render(state: &AppState, d: &Desk) -> String {
         _ => {
             let result = desk::identity_result(d);
             let (icon, title) = match result_class(result) {
-                Outcome::Success => ("<div class=\"icon ok\">✓</div>", "认证通过<small>Verified</small>"),
-                Outcome::Failed => ("<div class=\"icon bad\">✕</div>", "认证未通过<small>Not verified</small>"),
+                Outcome::Success => ("<div class=\"icon ok\"><svg viewBox=\"0 0 24 24\" width=\"30\" height=\"30\" aria-hidden=\"true\"><path d=\"M5 12.5l4.5 4.5L19 7.5\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/></svg></div>", "认证通过<small>Verified</small>"),
+                Outcome::Failed => ("<div class=\"icon bad\"><svg viewBox=\"0 0 24 24\" width=\"28\" height=\"28\" aria-hidden=\"true\"><path d=\"M6 6l12 12M18 6L6 18\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\"/></svg></div>", "认证未通过<small>Not verified</small>"),
                 _ if d.state == desk_state::CANCELLED => {
-                    ("<div class=\"icon\">✕</div>", "已取消<small>Cancelled by the user</small>")
+                    ("<div class=\"icon\"><svg viewBox=\"0 0 24 24\" width=\"28\" height=\"28\" aria-hidden=\"true\"><path d=\"M6 6l12 12M18 6L6 18\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\"/></svg></div>", "已取消<small>Cancelled by the user</small>")
                 }
-                _ => ("<div class=\"icon bad\">!</div>", "认证未完成<small>Refused</small>"),
+                _ => ("<div class=\"icon bad\"><svg viewBox=\"0 0 24 24\" width=\"28\" height=\"28\" aria-hidden=\"true\"><path d=\"M12 5v9\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\"/><circle cx=\"12\" cy=\"19\" r=\"1.8\" fill=\"#fff\"/></svg></div>", "认证未完成<small>Refused</small>"),
             };
             let who = persona.map_or(String::new(), |p| format!("<p>测试用户 Test user: {}</p>\n", escape(p.name)));
             let expired = d

@@ -34,29 +34,71 @@ pub enum IdError {
 /// assert_eq!(resident_id_18("110105194902310026"), Err(IdError::BirthDate));
 /// ```
 pub fn resident_id_18(number: &str) -> Result<(), IdError> {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
-    let b = number.as_bytes();
     let chars = number.chars().count();
     if chars != 18 {
         return Err(IdError::Length(chars));
     }
-    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
-        return Err(IdError::Format);
+    normalize_resident_id(number).map(drop)
+}
+
+const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK_CHARS: &[u8; 11] = b"10X98765432";
+
+/// ISO 7064 MOD 11-2 check character of the first 17 digits (`None` if they are not 17 digits).
+///
+/// ```
+/// assert_eq!(jobworth::validate::check_char("13070119931030228"), Some('8'));
+/// ```
+pub fn check_char(first17: &str) -> Option<char> {
+    let b = first17.as_bytes();
+    if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    let last = b[17].to_ascii_uppercase();
-    if !(last.is_ascii_digit() || last == b'X') {
-        return Err(IdError::Format);
+    let sum: u32 = b.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    Some(CHECK_CHARS[(sum % 11) as usize] as char)
+}
+
+fn num(s: &str) -> u32 {
+    s.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0'))
+}
+
+/// Validates an 18-character ID (lower-case `x` accepted) or a legacy 15-digit ID (GB 11643-1989,
+/// no check character) and returns the 18-character form with an upper-case check character.
+///
+/// ```
+/// use jobworth::validate::normalize_resident_id;
+/// assert_eq!(normalize_resident_id("610104620927690").unwrap(), "610104196209276908");
+/// assert_eq!(normalize_resident_id("34052419800101001x").unwrap(), "34052419800101001X");
+/// ```
+pub fn normalize_resident_id(input: &str) -> Result<String, IdError> {
+    let s = input.trim();
+    let b = s.as_bytes();
+    match b.len() {
+        18 => {
+            // Check bytes before slicing: a multi-byte character must not reach a str slice.
+            let last = b[17].to_ascii_uppercase();
+            if !b[..17].iter().all(u8::is_ascii_digit) || !(last.is_ascii_digit() || last == b'X') {
+                return Err(IdError::Format);
+            }
+            let body = &s[..17];
+            if !is_date(num(&s[6..10]), num(&s[10..12]), num(&s[12..14])) {
+                return Err(IdError::BirthDate);
+            }
+            if check_char(body) != Some(last as char) {
+                return Err(IdError::CheckChar);
+            }
+            Ok(format!("{body}{}", last as char))
+        }
+        15 if b.iter().all(u8::is_ascii_digit) => {
+            if !is_date(1900 + num(&s[6..8]), num(&s[8..10]), num(&s[10..12])) {
+                return Err(IdError::BirthDate);
+            }
+            let body = format!("{}19{}", &s[..6], &s[6..]);
+            let c = check_char(&body).ok_or(IdError::Format)?;
+            Ok(format!("{body}{c}"))
+        }
+        _ => Err(IdError::Format),
     }
-    let num = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
-    if !is_date(num(6..10), num(10..12), num(12..14)) {
-        return Err(IdError::BirthDate);
-    }
-    let sum: u32 = b[..17].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
-    if CHECK[(sum % 11) as usize] != last {
-        return Err(IdError::CheckChar);
-    }
-    Ok(())
 }
 
 fn is_date(y: u32, m: u32, d: u32) -> bool {
