@@ -186,18 +186,26 @@ impl PublicKey {
 
     /// SPKI or PKCS#1 `RSAPublicKey` DER.
     pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
-        let rsa = aws_lc_rs::rsa::PublicKey::from_der(der)
-            .map_err(|_| KeyError::Format { expected: "an SPKI or PKCS#1 RSA public key" })?;
+        const EXPECTED: KeyError = KeyError::Format { expected: "an SPKI or PKCS#1 RSA public key" };
+        // aws-lc ignores bytes after the key: refuse them, so a key has one accepted encoding
+        // (found by the `public_key` fuzz target).
+        der::single(der, der::SEQUENCE).map_err(|_| EXPECTED)?;
+        let rsa = aws_lc_rs::rsa::PublicKey::from_der(der).map_err(|_| EXPECTED)?;
         let spki = rsa.as_der().map_err(|_| KeyError::Format { expected: "an RSA public key" })?;
-        Self::from_spki_der(spki.as_ref())
+        Self::from_checked_spki(spki.as_ref())
     }
 
     /// SPKI DER (`SubjectPublicKeyInfo`).
     pub fn from_spki_der(spki: &[u8]) -> Result<Self, KeyError> {
-        if !is_spki(spki) {
-            // PKCS#1 or garbage: from_der normalises to SPKI or fails.
+        if !is_canonical_rsa_spki(spki) {
+            // PKCS#1, another spelling of an RSA SPKI, or garbage: from_der normalises or fails,
+            // so equal keys always hold equal bytes (found by the `public_key` fuzz target).
             return Self::from_der(spki);
         }
+        Self::from_checked_spki(spki)
+    }
+
+    fn from_checked_spki(spki: &[u8]) -> Result<Self, KeyError> {
         let parsed = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, spki)
             .map_err(|e| KeyError::Rejected(e.to_string()))?;
         Ok(PublicKey { parsed: Arc::new(parsed), spki: spki.into() })
@@ -235,9 +243,16 @@ impl PublicKey {
     }
 }
 
-fn is_spki(der: &[u8]) -> bool {
+/// `AlgorithmIdentifier { rsaEncryption, NULL }`, the only spelling DER allows.
+const RSA_ALGORITHM_ID: &[u8] =
+    &[0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
+
+/// SPKI exactly as aws-lc writes it: the canonical RSA algorithm id, a BIT STRING, nothing else.
+fn is_canonical_rsa_spki(der: &[u8]) -> bool {
     let Ok(mut seq) = der::single(der, der::SEQUENCE) else { return false };
-    matches!(seq.read(), Ok(t) if t.tag == der::SEQUENCE) && matches!(seq.read(), Ok(t) if t.tag == der::BIT_STRING)
+    matches!(seq.read(), Ok(t) if t.raw == RSA_ALGORITHM_ID)
+        && matches!(seq.read(), Ok(t) if t.tag == der::BIT_STRING)
+        && seq.is_empty()
 }
 
 #[cfg(test)]
@@ -268,5 +283,31 @@ mod tests {
         let again = PrivateKey::parse(&k.to_pkcs8_base64()).unwrap();
         assert_eq!(again.public_key(), k.public_key());
         assert!(!format!("{k:?}").contains(&k.to_pkcs8_base64()[40..60]));
+    }
+
+    #[test]
+    fn public_der_with_trailing_bytes_is_refused() {
+        let k = PrivateKey::generate().unwrap().public_key();
+        let mut der = k.spki_der().to_vec();
+        der.extend_from_slice(&[0x02, 0x01, 0x00]);
+        let expected = KeyError::Format { expected: "an SPKI or PKCS#1 RSA public key" };
+        assert_eq!(PublicKey::from_der(&der).unwrap_err(), expected);
+        assert_eq!(PublicKey::from_spki_der(&der).unwrap_err(), expected);
+        assert!(PublicKey::parse(&STANDARD.encode(&der)).is_err());
+        assert_eq!(PublicKey::from_der(k.spki_der()).unwrap(), k);
+    }
+
+    #[test]
+    fn public_key_bytes_are_canonical() {
+        let k = PrivateKey::generate().unwrap().public_key();
+        assert!(is_canonical_rsa_spki(k.spki_der()));
+        // Same key, algorithm parameters spelled 0d 00 instead of NULL: aws-lc accepts it.
+        let mut odd = k.spki_der().to_vec();
+        assert_eq!(&odd[4..19], RSA_ALGORITHM_ID);
+        odd[17] = 0x0d;
+        assert!(!is_canonical_rsa_spki(&odd));
+        let p = PublicKey::from_spki_der(&odd).unwrap();
+        assert_eq!(p, k);
+        assert_eq!(p.spki_der(), k.spki_der());
     }
 }

@@ -85,7 +85,7 @@ async fn client_loop(load: Arc<Load>, app: App, id: usize) {
         let picked = {
             let tokens = load.tokens.read().unwrap();
             (!tokens.is_empty()).then(|| {
-                    let idx = if rng.below(5) == 0 || batch >= tokens.len() {
+                let idx = if rng.below(5) == 0 || batch >= tokens.len() {
                     rng.below(tokens.len())
                 } else {
                     batch + (walk / 2) % (tokens.len() - batch)
@@ -103,7 +103,7 @@ async fn client_loop(load: Arc<Load>, app: App, id: usize) {
             bases[(id + n) % bases.len()].clone()
         };
         let answer = signed_get(&http, &base, &app, &target).await;
-        if answer == Answer::NoAnswer {
+        if answer == Answer::Lost {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         load.answers.lock().unwrap().push((idx, answer));
@@ -158,12 +158,12 @@ fn tally(answers: &[(usize, Answer)], tokens: usize) -> (Vec<Tally>, usize) {
         match a {
             Answer::Ok(r) if r == "SUCCESS" => per[*idx].success += 1,
             Answer::Refused(400, c) if c == "TOKEN_INVALID" => per[*idx].token_invalid += 1,
-            Answer::NoAnswer => per[*idx].no_answer += 1,
+            Answer::Lost => per[*idx].no_answer += 1,
             other => unexpected.push(other.clone()),
         }
     }
     assert!(unexpected.is_empty(), "answers other than SUCCESS / TOKEN_INVALID: {unexpected:?}");
-    let answered = answers.iter().filter(|(_, a)| *a != Answer::NoAnswer).count();
+    let answered = answers.iter().filter(|(_, a)| *a != Answer::Lost).count();
     (per, answered)
 }
 
@@ -293,7 +293,7 @@ async fn two_processes_on_one_data_dir_consume_each_token_once() {
     loop {
         let mut count = HashMap::new();
         for (i, a) in load.answers.lock().unwrap().iter() {
-            if *a != Answer::NoAnswer {
+            if *a != Answer::Lost {
                 *count.entry(*i).or_insert(0) += 1;
             }
         }

@@ -89,12 +89,13 @@ impl SandboxProc {
         assert!(!status.success(), "a killed process does not exit 0");
     }
 
-    /// SIGTERM and wait for the graceful shutdown (at most 20 s, then SIGKILL).
+    /// SIGTERM, and wait for the graceful shutdown to exit 0 (at most 20 s).
     pub fn terminate(mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while std::time::Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "graceful shutdown exits 0, got {status}");
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -191,7 +192,7 @@ pub enum Answer {
     /// An error answer, signature verified: the `code`.
     Refused(u16, String),
     /// No answer (connection refused or lost, timeout): the request may or may not have arrived.
-    NoAnswer,
+    Lost,
 }
 
 /// Sends a freshly signed `GET target` and verifies the answer's signature.
@@ -200,11 +201,11 @@ pub async fn signed_get(client: &reqwest::Client, base: &str, app: &App, target:
     let authorization = alipay_v3::sign::sign_request(&app.key, &auth, "GET", target, "", None);
     let res = match client.get(format!("{base}{target}")).header(h::AUTHORIZATION, authorization).send().await {
         Ok(r) => r,
-        Err(_) => return Answer::NoAnswer,
+        Err(_) => return Answer::Lost,
     };
     let status = res.status().as_u16();
     let headers = res.headers().clone();
-    let Ok(body) = res.bytes().await else { return Answer::NoAnswer };
+    let Ok(body) = res.bytes().await else { return Answer::Lost };
     let hv = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     alipay_v3::verify::verify_response(&app.alipay_key, &hv(h::TIMESTAMP), &hv(h::NONCE), &body, &hv(h::SIGNATURE))
         .unwrap_or_else(|e| panic!("answer {status} to {target} fails verification: {e}"));
