@@ -71,6 +71,10 @@ fn bench_human_output_and_usage_errors() {
         let (code, _, _) = run(jobworth().arg("bench").args(bad));
         assert_eq!(code, 2, "{bad:?}");
     }
+    // Refused before anything is sent: bench loads loopback sandboxes only.
+    let (code, _, err) = run(jobworth().args(["bench", "--endpoint", "http://192.0.2.1:8340", "--duration", "1"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--endpoint"), "{err}");
     // Nothing listens on port 9 of loopback: a clear failure, not a hang.
     let (code, _, err) = run(jobworth().args(["bench", "--endpoint", "http://127.0.0.1:9", "--duration", "1"]));
     assert_ne!(code, 0);

@@ -184,13 +184,18 @@ impl Store {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         enable_wal(&opts).await?;
+        // No ping before handing out a connection (sqlx's default): a local SQLite connection does
+        // not go stale, and each ping is one more round trip to the connection's worker thread —
+        // per statement, so per query (see BENCHMARKS.md).
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())
             .await?;
         let pool = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(8)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(15))

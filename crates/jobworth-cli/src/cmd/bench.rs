@@ -33,8 +33,9 @@ const MAX_DURATION: u64 = 3600;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Without --endpoint an embedded sandbox is started on a free loopback port with a temporary \
-    data dir. With --endpoint URL, URL must be a `jobworth sandbox` whose control plane (/sandbox/*) answers this \
-    client: bench registers its own app there and creates `pending` authentications to query.\n\n\
+    data dir. With --endpoint URL, URL must be a `jobworth sandbox` on this machine (a loopback address) whose \
+    control plane (/sandbox/*) answers this client: bench registers its own app there and creates `pending` \
+    authentications to query.\n\n\
     --json prints one object: requests_per_sec, p50_ms, p99_ms, ceiling_requests_per_sec, ratio, then details.")]
 pub struct Args {
     /// Sandbox to drive (its control plane must be reachable); without it an embedded sandbox is started
@@ -66,6 +67,9 @@ struct Report {
     concurrency: usize,
     mean_ms: f64,
     max_ms: f64,
+    /// CPU time (user + system) this process spent per answered query during the load: the client's
+    /// cost with `--endpoint`, client and sandbox together when embedded. `None` off Linux.
+    cpu_us_per_request: Option<f64>,
     ceiling_threads: usize,
     /// Peak resident set of this process (client, plus the sandbox when embedded), from VmHWM.
     peak_rss_mib: Option<f64>,
@@ -82,7 +86,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
     let mut embedded = None;
     let data_dir;
     let (base_url, target) = match &args.endpoint {
-        Some(url) => (url.trim_end_matches('/').to_string(), url.clone()),
+        Some(url) => (loopback_endpoint(url)?, url.clone()),
         None => {
             data_dir = tempfile::Builder::new()
                 .prefix("jobworth-bench-")
@@ -108,6 +112,23 @@ pub async fn run(args: Args) -> Result<(), CliError> {
     }
     let report = outcome?;
     print_report(&report, args.json)
+}
+
+/// A load generator aimed at someone else's server is an attack, not a benchmark: `--endpoint` must
+/// be a loopback address (a sandbox on this machine). Returns the URL without a trailing slash.
+fn loopback_endpoint(url: &str) -> Result<String, CliError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| CliError::config(format!("--endpoint {url}: not a URL ({e}); e.g. http://127.0.0.1:8340")))?;
+    let host = parsed.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !matches!(parsed.scheme(), "http" | "https") || !loopback {
+        return Err(CliError::config(format!(
+            "--endpoint {url}: bench drives a sandbox on this machine only; give an http://127.0.0.1:PORT, \
+             http://[::1]:PORT or http://localhost:PORT address"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_string())
 }
 
 async fn bench(
@@ -158,6 +179,7 @@ async fn bench(
         concurrency,
         mean_ms: round(load.latency.mean() / 1000.0, 3),
         max_ms: round(load.latency.max() as f64 / 1000.0, 3),
+        cpu_us_per_request: load.cpu.map(|c| round(c.as_secs_f64() * 1e6 / load.ok as f64, 1)),
         ceiling_threads: ceiling.threads,
         peak_rss_mib: peak_rss_mib(),
         target: target.to_string(),
@@ -274,6 +296,8 @@ struct LoadResult {
     elapsed: Duration,
     latency: Histogram,
     first_error: Option<String>,
+    /// Process CPU time used while the clock ran.
+    cpu: Option<Duration>,
 }
 
 async fn run_load(setup: &Setup, duration: Duration, progress: &Progress) -> Result<LoadResult, CliError> {
@@ -317,10 +341,17 @@ async fn run_load(setup: &Setup, duration: Duration, progress: &Progress) -> Res
     }
     barrier.wait().await;
     let started = Instant::now();
+    let cpu_before = process_cpu_time();
 
     let ticker = progress.spawn_ticker(done.clone(), started, duration);
-    let mut total =
-        LoadResult { ok: 0, errors: 0, elapsed: Duration::ZERO, latency: Histogram::new(), first_error: None };
+    let mut total = LoadResult {
+        ok: 0,
+        errors: 0,
+        elapsed: Duration::ZERO,
+        latency: Histogram::new(),
+        first_error: None,
+        cpu: None,
+    };
     let mut failure = None;
     for w in workers {
         match w.await {
@@ -337,6 +368,7 @@ async fn run_load(setup: &Setup, duration: Duration, progress: &Progress) -> Res
         }
     }
     total.elapsed = started.elapsed();
+    total.cpu = cpu_before.zip(process_cpu_time()).map(|(a, b)| b.saturating_sub(a));
     if let Some(t) = ticker {
         t.stop().await;
     }
@@ -422,6 +454,20 @@ fn crypto_ceiling(app_key: &PrivateKey, app_id: &str, threads: usize, run_for: D
     Ok(Ceiling { sets_per_sec: total as f64 / elapsed, threads })
 }
 
+/// User + system CPU time of this process so far (Linux `/proc/self/stat`); `None` elsewhere.
+fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name, which may itself hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 of `rest`, in clock ticks.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_secs_f64(ticks as f64 / CLOCK_TICKS_PER_SEC))
+}
+
+/// `sysconf(_SC_CLK_TCK)`: 100 on every Linux architecture Rust supports.
+const CLOCK_TICKS_PER_SEC: f64 = 100.0;
+
 /// VmHWM of this process in MiB (Linux); `None` elsewhere.
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -456,6 +502,9 @@ fn print_report(r: &Report, json: bool) -> Result<(), CliError> {
         ),
         ("ratio", p.bold(&format!("{:.1}% of the ceiling", r.ratio * 100.0))),
     ];
+    if let Some(cpu) = r.cpu_us_per_request {
+        rows.push(("CPU per request", format!("{cpu:.0} µs (this process, user + system)")));
+    }
     if let Some(rss) = r.peak_rss_mib {
         rows.push(("peak RSS", format!("{rss:.1} MiB (this process)")));
     }
@@ -640,6 +689,8 @@ impl Control<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::hint::black_box;
+
     use super::*;
 
     #[test]
@@ -679,6 +730,30 @@ mod tests {
     }
 
     #[test]
+    fn endpoint_must_be_loopback() {
+        for ok in ["http://127.0.0.1:8340", "http://127.0.0.1:8340/", "http://localhost:1", "http://[::1]:9"] {
+            assert!(loopback_endpoint(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(loopback_endpoint("http://127.0.0.1:8340/").unwrap(), "http://127.0.0.1:8340");
+        for bad in ["https://openapi.alipay.com", "http://192.0.2.1:8340", "http://10.0.0.1", "ftp://127.0.0.1", "nope"]
+        {
+            assert_eq!(loopback_endpoint(bad).unwrap_err().exit, crate::error::Exit::Config, "{bad}");
+        }
+    }
+
+    #[test]
+    fn cpu_time_is_read_and_grows() {
+        let a = process_cpu_time().unwrap();
+        let t = Instant::now();
+        let mut x = 0u64;
+        while t.elapsed() < Duration::from_millis(50) {
+            x = black_box(x.wrapping_add(1));
+        }
+        let b = process_cpu_time().unwrap();
+        assert!(b > a, "{a:?} -> {b:?}");
+    }
+
+    #[test]
     fn ceiling_counts_verified_sets() {
         let key = PrivateKey::generate().unwrap();
         let c = crypto_ceiling(&key, "2021000000000001", 1, Duration::from_millis(50)).unwrap();
@@ -700,6 +775,7 @@ mod tests {
             concurrency: 2,
             mean_ms: 2.0,
             max_ms: 3.0,
+            cpu_us_per_request: Some(500.0),
             ceiling_threads: 2,
             peak_rss_mib: Some(10.0),
             target: "embedded sandbox".into(),
