@@ -84,31 +84,20 @@ pub async fn run(args: Args) -> Result<(), CliError> {
 
     // The embedded sandbox lives until the end of this function; its data dir after it.
     let mut embedded = None;
-    let data_dir;
     let (base_url, target) = match &args.endpoint {
         Some(url) => (loopback_endpoint(url)?, url.clone()),
         None => {
-            data_dir = tempfile::Builder::new()
-                .prefix("jobworth-bench-")
-                .tempdir()
-                .map_err(|e| CliError::failure(format!("cannot create a temporary directory: {e}")))?;
-            let config = jobworth_sandbox::Config {
-                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-                data_dir: data_dir.path().to_path_buf(),
-                ..jobworth_sandbox::Config::default()
-            };
-            let sandbox = jobworth_sandbox::Sandbox::start(config)
-                .await
-                .map_err(|e| CliError::failure(format!("cannot start the embedded sandbox: {e}")))?;
-            let url = sandbox.base_url().to_string();
-            embedded = Some(sandbox);
+            let e = super::start_embedded("jobworth-bench-").await?;
+            let url = e.sandbox.base_url().to_string();
+            embedded = Some(e);
             (url, "embedded sandbox".to_string())
         }
     };
 
     let outcome = bench(&base_url, &target, concurrency, duration, cores, &progress).await;
-    if let Some(sandbox) = embedded {
+    if let Some(super::Embedded { sandbox, data }) = embedded {
         sandbox.shutdown().await;
+        drop(data);
     }
     let report = outcome?;
     print_report(&report, args.json)

@@ -26,18 +26,7 @@ pub async fn run(_args: Args) -> Result<(), CliError> {
     println!("{}", p.bold("jobworth demo — Zhima Jobworth identity authentication against an embedded sandbox"));
 
     step(&p, 1, "Start the sandbox (in-process, free loopback port, temporary data dir)");
-    let data = tempfile::Builder::new()
-        .prefix("jobworth-demo-")
-        .tempdir()
-        .map_err(|e| CliError::failure(format!("cannot create a temporary directory: {e}")))?;
-    let config = jobworth_sandbox::Config {
-        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        data_dir: data.path().to_path_buf(),
-        ..jobworth_sandbox::Config::default()
-    };
-    let sandbox = jobworth_sandbox::Sandbox::start(config)
-        .await
-        .map_err(|e| CliError::failure(format!("cannot start the sandbox: {e}")))?;
+    let super::Embedded { sandbox, data } = super::start_embedded("jobworth-demo-").await?;
     let base_url = sandbox.base_url();
     details(
         &p,

@@ -53,6 +53,30 @@ pub fn load_private_key(path: &Path, flag: &str) -> Result<alipay_v3::keys::Priv
     })
 }
 
+/// An in-process sandbox on a free loopback port, its state in a temporary data dir. Shut the
+/// sandbox down before dropping `data`, which removes the dir.
+pub struct Embedded {
+    pub sandbox: jobworth_sandbox::RunningSandbox,
+    pub data: tempfile::TempDir,
+}
+
+/// Starts an [`Embedded`] sandbox (demo and bench).
+pub async fn start_embedded(prefix: &str) -> Result<Embedded, CliError> {
+    let data = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|e| CliError::failure(format!("cannot create a temporary directory: {e}")))?;
+    let config = jobworth_sandbox::Config {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data.path().to_path_buf(),
+        ..jobworth_sandbox::Config::default()
+    };
+    let sandbox = jobworth_sandbox::Sandbox::start(config)
+        .await
+        .map_err(|e| CliError::failure(format!("cannot start the embedded sandbox: {e}")))?;
+    Ok(Embedded { sandbox, data })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,25 +18,10 @@ use serde_json::{json, Value};
 pub const SERVICE_ID: &str = "2019120400000000000004450100";
 pub const AUTHENTICATION_PATH: &str = "/v3/zhima/customer/jobworth/authentication";
 
-/// The `jobworth` binary with none of the ALIPAY_* / RUST_LOG variables of the caller.
-pub fn jobworth() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobworth"));
-    for var in [
-        "ALIPAY_ENDPOINT",
-        "ALIPAY_APP_ID",
-        "ALIPAY_PRIVATE_KEY",
-        "ALIPAY_PUBLIC_KEY",
-        "ALIPAY_APP_CERT",
-        "ALIPAY_CERT",
-        "ALIPAY_ROOT_CERT",
-        "ALIPAY_ENCRYPT_KEY",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
+// The same clean-environment `jobworth` command as the other CLI tests.
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::jobworth;
 
 /// One `jobworth sandbox` process. Killed (SIGKILL) on drop, so a failing test leaves nothing.
 pub struct SandboxProc {
