@@ -4,6 +4,12 @@
 //! `app_cert_sn` is the app's issued cert → signature over the raw request-target and raw body
 //! → timestamp window → nonce not seen (recorded only after the signature verified) → body
 //! decrypts when marked AES. Only then is the method dispatched.
+//!
+//! The app record comes from the process's copy; the nonce insert returns the `apps` change
+//! counter, and a copy older than that is read again and the checks redone, so a request is always
+//! judged on the app as it was when its nonce was recorded (see `cache`).
+
+use std::sync::Arc;
 
 use alipay_v3::aes::AesKey;
 use alipay_v3::headers as h;
@@ -17,6 +23,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::cache::{Generations, Versioned};
 use crate::error::{ApiError, JSON_UTF8};
 use crate::jobworth;
 use crate::multipart;
@@ -32,10 +39,12 @@ const MAX_NONCE: usize = 128;
 /// A request that passed every gateway check.
 #[derive(Debug)]
 pub(crate) struct Verified {
-    /// The calling app.
-    pub app: AppRecord,
+    /// The calling app, current as of the nonce insert.
+    pub app: Arc<Versioned<AppRecord>>,
     /// Set when the answer must be AES-encrypted (request marked `alipay-encrypt-type: AES`).
     pub response_key: Option<AesKey>,
+    /// The change counters as of the nonce insert: what the request reads must be current at them.
+    pub generations: Generations,
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -63,6 +72,47 @@ pub(crate) fn parse_authorization(headers: &HeaderMap) -> Result<AuthorizationHe
     Ok(auth)
 }
 
+fn unknown_app() -> ApiError {
+    ApiError::gateway("invalid-app-id", "无效的AppID参数 (app_id is not registered in the sandbox)")
+}
+
+/// The checks that depend on the app's record: certificate SN and signature.
+fn check_signature(
+    app: &AppRecord,
+    auth: &AuthorizationHeader,
+    method: &Method,
+    target: &str,
+    headers: &HeaderMap,
+    signed_body: Option<&str>,
+) -> Result<(), ApiError> {
+    if let Some(sn) = &auth.app_cert_sn {
+        if app.app_cert_sn.as_deref() != Some(sn.as_str()) {
+            return Err(ApiError::gateway(
+                "app-cert-not-exist",
+                "应用公钥证书不存在 (app_cert_sn is not the SN of the certificate the sandbox issued to this app)",
+            ));
+        }
+    }
+    let spki = app
+        .public_key_spki
+        .as_deref()
+        .ok_or_else(|| ApiError::gateway("invalid-signature", "验签出错 (no public key is registered for this app)"))?;
+    let key = PublicKey::from_spki_der(spki).map_err(|e| ApiError::Internal(format!("stored app key: {e}")))?;
+    let signed_body = signed_body
+        .ok_or_else(|| ApiError::gateway("invalid-signature", "验签出错 (request body is not UTF-8 text)"))?;
+    let token = header_str(headers, h::APP_AUTH_TOKEN);
+    verify_request(&key, auth, method.as_str(), target, signed_body, token).map_err(|e| {
+        ApiError::gateway(
+            "invalid-signature",
+            format!(
+                "验签出错 ({e}; the sandbox signs authString, method, the raw request-target, the raw body{} — \
+                 check the key and that the query is sent exactly as signed)",
+                if token.is_some() { " and alipay-app-auth-token" } else { "" }
+            ),
+        )
+    })
+}
+
 /// Runs every gateway check on a request.
 pub(crate) async fn verify(
     state: &AppState,
@@ -72,43 +122,26 @@ pub(crate) async fn verify(
     body: &[u8],
 ) -> Result<Verified, ApiError> {
     let auth = parse_authorization(headers)?;
-    let app = state.store().app(&auth.app_id).await?.ok_or_else(|| {
-        ApiError::gateway("invalid-app-id", "无效的AppID参数 (app_id is not registered in the sandbox)")
-    })?;
-
-    if let Some(sn) = &auth.app_cert_sn {
-        if app.app_cert_sn.as_deref() != Some(sn.as_str()) {
-            return Err(ApiError::gateway(
-                "app-cert-not-exist",
-                "应用公钥证书不存在 (app_cert_sn is not the SN of the certificate the sandbox issued to this app)",
-            ));
-        }
-    }
-
-    let spki = app
-        .public_key_spki
-        .as_deref()
-        .ok_or_else(|| ApiError::gateway("invalid-signature", "验签出错 (no public key is registered for this app)"))?;
-    let key = PublicKey::from_spki_der(spki).map_err(|e| ApiError::Internal(format!("stored app key: {e}")))?;
-
     // BODY is the raw body text; for multipart uploads the text of the `data` part.
     let signed_body: &[u8] = match header_str(headers, "content-type").and_then(multipart::boundary) {
         Some(b) => multipart::data_part(b, body).unwrap_or_default(),
         None => body,
     };
-    let signed_body = std::str::from_utf8(signed_body)
-        .map_err(|_| ApiError::gateway("invalid-signature", "验签出错 (request body is not UTF-8 text)"))?;
-    let token = header_str(headers, h::APP_AUTH_TOKEN);
-    verify_request(&key, &auth, method.as_str(), target, signed_body, token).map_err(|e| {
-        ApiError::gateway(
-            "invalid-signature",
-            format!(
-                "验签出错 ({e}; the sandbox signs authString, method, the raw request-target, the raw body{} — \
-                 check the key and that the query is sent exactly as signed)",
-                if token.is_some() { " and alipay-app-auth-token" } else { "" }
-            ),
-        )
-    })?;
+    let signed_body = std::str::from_utf8(signed_body).ok();
+
+    // The app as this process last saw it. A check that fails on a copy is redone on a fresh read
+    // (another process may have re-registered the app) before the request is refused.
+    let store = state.store();
+    let (mut app, fresh) = store.app_copy(&auth.app_id).await?.ok_or_else(unknown_app)?;
+    if let Err(e) = check_signature(&app.value, &auth, method, target, headers, signed_body) {
+        if fresh {
+            return Err(e);
+        }
+        app = store.app_read(&auth.app_id).await?.ok_or_else(unknown_app)?;
+        check_signature(&app.value, &auth, method, target, headers, signed_body)?;
+    }
+    // Checked above: the signature verified over it.
+    let signed_body = signed_body.unwrap_or_default();
 
     let now = now_ms();
     let window = state.cfg().timestamp_window;
@@ -119,11 +152,17 @@ pub(crate) async fn verify(
             format!("非法的时间戳参数 (timestamp is more than {}s away from the sandbox clock)", window.as_secs()),
         ));
     }
-    if !state.store().record_nonce(&auth.app_id, &auth.nonce, ts, window).await? {
-        return Err(ApiError::gateway(
+    let generations = store.record_nonce(&auth.app_id, &auth.nonce, ts, window).await?.ok_or_else(|| {
+        ApiError::gateway(
             "invalid-signature",
             "验签出错 (replay: this nonce was already used by this app within the timestamp window)",
-        ));
+        )
+    })?;
+    if app.generation != generations.apps {
+        // Some process wrote `apps` since the copy was read: judge the request on the app as it
+        // is now.
+        app = store.app_read(&auth.app_id).await?.ok_or_else(unknown_app)?;
+        check_signature(&app.value, &auth, method, target, headers, Some(signed_body))?;
     }
 
     let marked = is_aes(headers, h::ENCRYPT_TYPE) || is_aes(headers, h::ENCRYPTION_ALGM);
@@ -133,7 +172,7 @@ pub(crate) async fn verify(
     }
     let mut response_key = None;
     if marked {
-        let key_b64 = app.encrypt_key.as_deref().ok_or_else(|| {
+        let key_b64 = app.value.encrypt_key.as_deref().ok_or_else(|| {
             ApiError::gateway("decryption-error", "解密出错 (no encrypt_key is registered for this app)")
         })?;
         let key = AesKey::from_base64(key_b64).map_err(|e| ApiError::Internal(format!("stored encrypt key: {e}")))?;
@@ -144,7 +183,7 @@ pub(crate) async fn verify(
             response_key = Some(key);
         }
     }
-    Ok(Verified { app, response_key })
+    Ok(Verified { app, response_key, generations })
 }
 
 fn body_error(rejection: BytesRejection) -> ApiError {
@@ -188,7 +227,7 @@ async fn v3_inner(
             format!("不存在的方法名 (the sandbox serves only GET {AUTHENTICATION_PATH})"),
         ));
     }
-    let json = jobworth::authentication_query(state, &verified.app, uri.query()).await?;
+    let json = jobworth::authentication_query(state, &verified.app.value, verified.generations, uri.query()).await?;
     Ok(success(json, verified.response_key.as_ref()))
 }
 

@@ -8,6 +8,7 @@
 use alipay_v3::query::{encode_uri_component, parse_query};
 use serde::Serialize;
 
+use crate::cache::Generations;
 use crate::cert_no::{normalize_resident_id, IdError};
 use crate::error::ApiError;
 use crate::personas::{self, Persona};
@@ -103,6 +104,7 @@ fn skip_url(state: &AppState, desk_id: &str) -> String {
 pub(crate) async fn authentication_query(
     state: &AppState,
     app: &AppRecord,
+    generations: Generations,
     raw_query: Option<&str>,
 ) -> Result<Vec<u8>, ApiError> {
     let p = Params::parse(raw_query)?;
@@ -143,8 +145,9 @@ pub(crate) async fn authentication_query(
     let token_invalid = |why: &str| ApiError::business("TOKEN_INVALID", format!("once_token 无效 ({why})"));
     // The token's desk first: when it exists, so does its conn_key. The conn_key check (one more
     // SQLite round trip per query) only decides which error a miss gets.
-    let desk = match store.desk_by_token(&app.app_id, conn_key, once_token).await? {
-        Some(desk) => desk,
+    let copy = store.desk_by_token_at(&app.app_id, conn_key, once_token, generations.desks).await?;
+    let desk = match copy.as_deref() {
+        Some(copy) => &copy.value,
         None if !store.conn_key_exists(&app.app_id, conn_key).await? => {
             return Err(ApiError::business(
                 "WRONG_OUT_AGREEMENT_NO_INTERCEPT",
@@ -175,14 +178,14 @@ pub(crate) async fn authentication_query(
     }
     let Some(persona_name) = desk.persona.as_deref() else {
         // The user has not finished the desk yet.
-        return answer(state, app, &desk, "WAITING_VERIFY", "PROCESSING", None);
+        return answer(state, app, desk, "WAITING_VERIFY", "PROCESSING", None);
     };
     let persona = personas::find(persona_name)
         .ok_or_else(|| ApiError::Internal(format!("desk {} has unknown persona", desk.desk_id)))?;
     check_identifiers(&p, resident_id.as_deref(), persona)?;
 
     if desk.state == state::PENDING {
-        return answer(state, app, &desk, "WAITING_VERIFY", "PROCESSING", Some(persona));
+        return answer(state, app, desk, "WAITING_VERIFY", "PROCESSING", Some(persona));
     }
     let result = desk.result.as_deref().unwrap_or_default();
     if !matches!(result, "SUCCESS" | "FAILED") {

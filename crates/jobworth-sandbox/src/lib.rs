@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod ca;
+mod cache;
 pub mod cert_no;
 mod config;
 mod control;

@@ -3,16 +3,24 @@
 //! Every state change that must happen once (token consumption, desk completion) is a single
 //! conditional `UPDATE … RETURNING`, so it is atomic across connections and across processes
 //! sharing the file.
+//!
+//! Apps and desks read for queries are kept in memory, tagged with the change counter they were
+//! read at (`generations`, kept by triggers); the nonce insert that every v3 request makes anyway
+//! returns the counters, so a hot query costs one SQLite statement instead of three.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
+use crate::cache::{Copies, Generations, Versioned};
+
 /// Schema migrations: (version, SQL). Applied in order inside one `BEGIN IMMEDIATE`.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("migrations/001_init.sql")), (2, include_str!("migrations/002_generations.sql"))];
 
 /// File name of the database inside the data dir.
 pub const DB_FILE: &str = "sandbox.db";
@@ -76,6 +84,8 @@ pub struct Store {
     pool: SqlitePool,
     writer: SqlitePool,
     last_prune_ms: AtomicI64,
+    apps: Copies<String, AppRecord>,
+    desks: Copies<String, Desk>,
 }
 
 /// The persisted key material of the sandbox (one row).
@@ -167,6 +177,16 @@ pub struct NewDesk<'a> {
 const KEYS_SELECT: &str =
     "SELECT alipay_key_pkcs8, root_key_pkcs8, root_cert_pem, alipay_cert_pem FROM sandbox_keys WHERE id = 1";
 
+const APP_COLUMNS: &str = "app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn";
+
+/// A row read together with its table's change counter.
+#[derive(sqlx::FromRow)]
+struct Generational<T> {
+    #[sqlx(flatten)]
+    row: T,
+    generation: i64,
+}
+
 const DESK_COLUMNS: &str = "desk_id, app_id, conn_key, once_token, identity_type, service_id, order_str, persona, \
                             state, result, became_terminal_at, consumed";
 
@@ -201,7 +221,8 @@ impl Store {
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(opts)
             .await?;
-        let store = Store { pool, writer, last_prune_ms: AtomicI64::new(0) };
+        let store =
+            Store { pool, writer, last_prune_ms: AtomicI64::new(0), apps: Copies::default(), desks: Copies::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -257,12 +278,37 @@ impl Store {
 
     /// The app, if registered.
     pub async fn app(&self, app_id: &str) -> Result<Option<AppRecord>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn FROM apps WHERE app_id = ?",
-        )
+        sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM apps WHERE app_id = ?"))
+            .bind(app_id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// The app as this process last read it (any generation), reading it when there is no copy.
+    /// The `bool` says whether it was read just now. Check the generation against the nonce
+    /// insert's before relying on it ([`Store::record_nonce`]).
+    pub async fn app_copy(&self, app_id: &str) -> Result<Option<(Arc<Versioned<AppRecord>>, bool)>, sqlx::Error> {
+        if let Some(copy) = self.apps.any(app_id) {
+            return Ok(Some((copy, false)));
+        }
+        Ok(self.app_read(app_id).await?.map(|a| (a, true)))
+    }
+
+    /// Reads the app with the `apps` generation it was read at, and keeps the copy.
+    pub async fn app_read(&self, app_id: &str) -> Result<Option<Arc<Versioned<AppRecord>>>, sqlx::Error> {
+        let row: Option<Generational<AppRecord>> = sqlx::query_as(&format!(
+            "SELECT {APP_COLUMNS}, (SELECT apps FROM generations) AS generation FROM apps WHERE app_id = ?"
+        ))
         .bind(app_id)
         .fetch_optional(&self.pool)
-        .await
+        .await?;
+        let Some(row) = row else {
+            self.apps.forget(app_id);
+            return Ok(None);
+        };
+        let copy = Arc::new(Versioned { value: row.row, generation: row.generation });
+        self.apps.put(app_id.to_owned(), copy.clone());
+        Ok(Some(copy))
     }
 
     /// Registers or replaces an app. Returns `true` when it was new.
@@ -297,18 +343,21 @@ impl Store {
             .execute(&self.writer)
             .await?;
         }
+        // Not needed for correctness (the generation tells), but the next request need not ask.
+        self.apps.forget(&app.app_id);
         Ok(inserted)
     }
 
-    /// Records a request nonce. Returns `false` when it was already seen for that app (replay).
-    /// Nonces older than `window` are pruned, at most once a second.
+    /// Records a request nonce. Returns `None` when it was already seen for that app (replay),
+    /// else the change counters as of this insert: copies read at them are current for the
+    /// request. Nonces older than `window` are pruned, at most once a second.
     pub async fn record_nonce(
         &self,
         app_id: &str,
         nonce: &str,
         ts_ms: i64,
         window: Duration,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<Option<Generations>, sqlx::Error> {
         let now = now_ms();
         let last = self.last_prune_ms.load(Ordering::Relaxed);
         if now - last >= 1000
@@ -317,15 +366,18 @@ impl Store {
             let cutoff = now - duration_ms(window);
             sqlx::query("DELETE FROM nonces WHERE ts < ?").bind(cutoff).execute(&self.writer).await?;
         }
-        let fresh = sqlx::query("INSERT OR IGNORE INTO nonces (app_id, nonce, ts) VALUES (?, ?, ?)")
-            .bind(app_id)
-            .bind(nonce)
-            .bind(ts_ms)
-            .execute(&self.writer)
-            .await?
-            .rows_affected()
-            == 1;
-        Ok(fresh)
+        // One statement: the insert and the counters are one atomic step. An ignored insert
+        // (replay) returns no row.
+        let gens: Option<(i64, i64)> = sqlx::query_as(
+            "INSERT OR IGNORE INTO nonces (app_id, nonce, ts) VALUES (?, ?, ?) \
+             RETURNING (SELECT apps FROM generations), (SELECT desks FROM generations)",
+        )
+        .bind(app_id)
+        .bind(nonce)
+        .bind(ts_ms)
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(gens.map(|(apps, desks)| Generations { apps, desks }))
     }
 
     /// Whether any desk of `app_id` has this `conn_key`.
@@ -353,6 +405,36 @@ impl Store {
         .bind(once_token)
         .fetch_optional(&self.pool)
         .await
+    }
+
+    /// The desk of a (conn_key, once_token) pair as of `desks_generation` (from the request's
+    /// nonce insert): this process's copy when it was read at that generation, else a fresh read.
+    pub async fn desk_by_token_at(
+        &self,
+        app_id: &str,
+        conn_key: &str,
+        once_token: &str,
+        desks_generation: i64,
+    ) -> Result<Option<Arc<Versioned<Desk>>>, sqlx::Error> {
+        // Length-prefixed, so no two triples share a key.
+        let key = format!("{}:{}:{app_id}{conn_key}{once_token}", app_id.len(), conn_key.len());
+        if let Some(copy) = self.desks.at(&key, desks_generation) {
+            return Ok(Some(copy));
+        }
+        let row: Option<Generational<Desk>> = sqlx::query_as(&format!(
+            "SELECT {DESK_COLUMNS}, (SELECT desks FROM generations) AS generation FROM desks \
+             WHERE app_id = ? AND conn_key = ? AND once_token = ?"
+        ))
+        .bind(app_id)
+        .bind(conn_key)
+        .bind(once_token)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| {
+            let copy = Arc::new(Versioned { value: row.row, generation: row.generation });
+            self.desks.put(key, copy.clone());
+            copy
+        }))
     }
 
     /// A desk by id.
@@ -574,6 +656,77 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn every_write_moves_its_tables_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).await.unwrap();
+        let w = Duration::from_secs(60);
+        let mut n = 0;
+        let mut gens = || {
+            n += 1;
+            let s = &s;
+            async move { s.record_nonce("app", &format!("n{n}"), now_ms(), w).await.unwrap().unwrap() }
+        };
+        let g0 = gens().await;
+        let app = AppRecord {
+            app_id: "app".into(),
+            public_key_spki: None,
+            encrypt_key: None,
+            app_cert_pem: None,
+            app_cert_sn: None,
+        };
+        s.upsert_app(&app).await.unwrap();
+        let g1 = gens().await;
+        assert!(g1.apps > g0.apps && g1.desks == g0.desks);
+        s.upsert_app(&app).await.unwrap();
+        let g2 = gens().await;
+        assert!(g2.apps > g1.apps);
+        // A copy is tagged with the generation it was read at.
+        let (copy, fresh) = s.app_copy("app").await.unwrap().unwrap();
+        assert!(fresh);
+        assert_eq!(copy.generation, g2.apps);
+        assert!(!s.app_copy("app").await.unwrap().unwrap().1);
+
+        let d = desk(&s, "c").await;
+        let g3 = gens().await;
+        assert!(g3.desks > g2.desks && g3.apps == g2.apps);
+        let copy = s.desk_by_token_at("app", "c", "tok", g3.desks).await.unwrap().unwrap();
+        assert_eq!((copy.value.state.as_str(), copy.generation), ("pending", g3.desks));
+        s.complete(&d.desk_id, "teacher", state::TERMINAL, Some("SUCCESS")).await.unwrap().unwrap();
+        let g4 = gens().await;
+        assert!(g4.desks > g3.desks);
+        // At the new generation the copy is not used: the row is read again.
+        let copy = s.desk_by_token_at("app", "c", "tok", g4.desks).await.unwrap().unwrap();
+        assert_eq!((copy.value.state.as_str(), copy.generation), ("terminal", g4.desks));
+        s.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_version_1_data_dir_is_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SqliteConnectOptions::new().filename(dir.path().join(DB_FILE)).create_if_missing(true);
+        let mut conn = opts.connect().await.unwrap();
+        sqlx::raw_sql(MIGRATIONS[0].1).execute(&mut conn).await.unwrap();
+        sqlx::raw_sql(
+            "PRAGMA user_version = 1; INSERT INTO apps (app_id, created_at, updated_at) VALUES ('app', 0, 0);",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+
+        let s = Store::open(dir.path()).await.unwrap();
+        let (v,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&s.pool).await.unwrap();
+        assert_eq!(v, 2);
+        assert_eq!(s.app("app").await.unwrap().unwrap().app_id, "app");
+        let g0 = s.record_nonce("app", "a", now_ms(), Duration::from_secs(60)).await.unwrap().unwrap();
+        assert_eq!(g0, Generations { apps: 0, desks: 0 });
+        desk(&s, "c").await;
+        let g1 = s.record_nonce("app", "b", now_ms(), Duration::from_secs(60)).await.unwrap().unwrap();
+        assert_eq!(g1, Generations { apps: 0, desks: 1 });
+        s.close().await;
+    }
+
+    #[tokio::test]
     async fn schema_version_and_nonces() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).await.unwrap();
@@ -582,13 +735,13 @@ mod tests {
         let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&s.pool).await.unwrap();
         assert_eq!(mode, "wal");
         let w = Duration::from_secs(60);
-        assert!(s.record_nonce("a", "n1", now_ms(), w).await.unwrap());
-        assert!(!s.record_nonce("a", "n1", now_ms(), w).await.unwrap());
-        assert!(s.record_nonce("b", "n1", now_ms(), w).await.unwrap());
+        assert!(s.record_nonce("a", "n1", now_ms(), w).await.unwrap().is_some());
+        assert!(s.record_nonce("a", "n1", now_ms(), w).await.unwrap().is_none());
+        assert!(s.record_nonce("b", "n1", now_ms(), w).await.unwrap().is_some());
         // Old nonces are pruned (at most once a second).
-        assert!(s.record_nonce("a", "old", now_ms() - 120_000, w).await.unwrap());
+        assert!(s.record_nonce("a", "old", now_ms() - 120_000, w).await.unwrap().is_some());
         s.last_prune_ms.store(0, Ordering::Relaxed);
-        assert!(s.record_nonce("a", "n2", now_ms(), w).await.unwrap());
+        assert!(s.record_nonce("a", "n2", now_ms(), w).await.unwrap().is_some());
         let (n,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM nonces WHERE nonce = 'old'").fetch_one(&s.pool).await.unwrap();
         assert_eq!(n, 0);

@@ -168,3 +168,61 @@ async fn state_survives_a_restart() {
     assert!(second.dir.path().join(jobworth_sandbox::DB_FILE).exists());
     second.sandbox.shutdown().await;
 }
+
+/// A `dim` query (no identifiers) of `conn_key` with token `tok`.
+fn dim(conn_key: &str) -> Req {
+    Req::query(&[
+        ("conn_key", conn_key),
+        ("once_token", "tok"),
+        ("query_type", "dim"),
+        ("identity_type", "04"),
+        ("service_id", SERVICE_ID),
+    ])
+}
+
+/// A sandbox keeps apps and desks in memory between queries; writes made by another process on
+/// the same data dir must be seen by the very next query.
+#[tokio::test]
+async fn copies_kept_in_memory_follow_another_instances_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Harness { sandbox: Sandbox::start(config(dir.path())).await.unwrap(), dir, http: client() };
+    let b = Harness {
+        sandbox: Sandbox::start(config(a.dir.path())).await.unwrap(),
+        dir: tempfile::tempdir().unwrap(),
+        http: client(),
+    };
+    let old = a.register(APP, &app_key(), None).await;
+    let alipay = old.alipay_public_key();
+    let desk = a.authenticate(&old, "conn", "tok", "pending").await;
+    // A reads (and keeps) the app and the pending desk.
+    for _ in 0..2 {
+        let r = a.send(&old, &dim("conn")).await;
+        assert_eq!(r.json()["identity_result"], "WAITING_VERIFY", "{}", String::from_utf8_lossy(&r.body));
+    }
+
+    // B resolves the verification: A's next query consumes it, once.
+    let id = desk["desk_id"].as_str().unwrap();
+    let r = b.post_json(&format!("/sandbox/desk/{id}/resolve"), &json!({"identity_result": "SUCCESS"})).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = a.send(&old, &dim("conn")).await;
+    r.verify(&alipay);
+    assert_eq!(r.json()["identity_result"], "SUCCESS");
+    assert_eq!(r.json()["token_status"], "FINISH");
+    a.send(&old, &dim("conn")).await.assert_error(400, "TOKEN_INVALID", &alipay);
+    b.send(&old, &dim("conn")).await.assert_error(400, "TOKEN_INVALID", &alipay);
+
+    // B re-registers the app with a new key: on A the new key works at once and the old one is
+    // refused, although A last verified with the old key.
+    a.authenticate(&old, "conn-2", "tok", "pending").await;
+    assert_eq!(a.send(&old, &dim("conn-2")).await.json()["identity_result"], "WAITING_VERIFY");
+    let new_key = alipay_v3::keys::PrivateKey::generate().unwrap();
+    let new = b.register(APP, &new_key, None).await;
+    assert_eq!(a.send(&new, &dim("conn-2")).await.json()["identity_result"], "WAITING_VERIFY");
+    a.send(&old, &dim("conn-2")).await.assert_error(400, "invalid-signature", &alipay);
+    // And back: A holds the new key now; the old key registered again on B works on A.
+    b.register(APP, &app_key(), None).await;
+    a.send(&new, &dim("conn-2")).await.assert_error(400, "invalid-signature", &alipay);
+    assert_eq!(a.send(&old, &dim("conn-2")).await.json()["identity_result"], "WAITING_VERIFY");
+    a.sandbox.shutdown().await;
+    b.sandbox.shutdown().await;
+}
