@@ -129,6 +129,12 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::nonces::NonceError> for ApiError {
+    fn from(e: crate::nonces::NonceError) -> Self {
+        ApiError::Internal(format!("nonce log: {e}"))
+    }
+}
+
 /// JSON content type of every JSON answer.
 pub(crate) const JSON_UTF8: &str = "application/json; charset=utf-8";
 

@@ -26,6 +26,7 @@ mod error;
 mod gateway;
 mod jobworth;
 mod multipart;
+mod nonces;
 mod pages;
 pub mod personas;
 mod state;

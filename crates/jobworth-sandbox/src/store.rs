@@ -9,7 +9,6 @@
 //! returns the counters, so a hot query costs one SQLite statement instead of three.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSy
 use sqlx::{ConnectOptions, Connection};
 
 use crate::cache::{Copies, Generations, Versioned};
+use crate::nonces::{NonceError, NonceLog};
 
 /// Schema migrations: (version, SQL). Applied in order inside one `BEGIN IMMEDIATE`.
 const MIGRATIONS: &[(i64, &str)] =
@@ -83,7 +83,7 @@ async fn enable_wal(opts: &SqliteConnectOptions) -> Result<(), StoreError> {
 pub struct Store {
     pool: SqlitePool,
     writer: SqlitePool,
-    last_prune_ms: AtomicI64,
+    nonces: NonceLog,
     apps: Copies<String, AppRecord>,
     desks: Copies<String, Desk>,
 }
@@ -221,8 +221,8 @@ impl Store {
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(opts)
             .await?;
-        let store =
-            Store { pool, writer, last_prune_ms: AtomicI64::new(0), apps: Copies::default(), desks: Copies::default() };
+        let nonces = NonceLog::start(writer.clone());
+        let store = Store { pool, writer, nonces, apps: Copies::default(), desks: Copies::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -357,27 +357,8 @@ impl Store {
         nonce: &str,
         ts_ms: i64,
         window: Duration,
-    ) -> Result<Option<Generations>, sqlx::Error> {
-        let now = now_ms();
-        let last = self.last_prune_ms.load(Ordering::Relaxed);
-        if now - last >= 1000
-            && self.last_prune_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
-        {
-            let cutoff = now - duration_ms(window);
-            sqlx::query("DELETE FROM nonces WHERE ts < ?").bind(cutoff).execute(&self.writer).await?;
-        }
-        // One statement: the insert and the counters are one atomic step. An ignored insert
-        // (replay) returns no row.
-        let gens: Option<(i64, i64)> = sqlx::query_as(
-            "INSERT OR IGNORE INTO nonces (app_id, nonce, ts) VALUES (?, ?, ?) \
-             RETURNING (SELECT apps FROM generations), (SELECT desks FROM generations)",
-        )
-        .bind(app_id)
-        .bind(nonce)
-        .bind(ts_ms)
-        .fetch_optional(&self.writer)
-        .await?;
-        Ok(gens.map(|(apps, desks)| Generations { apps, desks }))
+    ) -> Result<Option<Generations>, NonceError> {
+        self.nonces.record(app_id, nonce, ts_ms, window).await
     }
 
     /// Whether any desk of `app_id` has this `conn_key`.
@@ -740,7 +721,7 @@ mod tests {
         assert!(s.record_nonce("b", "n1", now_ms(), w).await.unwrap().is_some());
         // Old nonces are pruned (at most once a second).
         assert!(s.record_nonce("a", "old", now_ms() - 120_000, w).await.unwrap().is_some());
-        s.last_prune_ms.store(0, Ordering::Relaxed);
+        s.nonces.last_prune_ms.store(0, std::sync::atomic::Ordering::Relaxed);
         assert!(s.record_nonce("a", "n2", now_ms(), w).await.unwrap().is_some());
         let (n,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM nonces WHERE nonce = 'old'").fetch_one(&s.pool).await.unwrap();

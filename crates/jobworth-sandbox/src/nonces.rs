@@ -1,0 +1,191 @@
+//! Replay protection: the nonce log, written by one task that commits the nonces of concurrent
+//! requests together (group commit).
+//!
+//! Every v3 request writes its nonce before it is answered. One statement per request on the single
+//! writer connection made that connection the bottleneck under load (each statement waits for the
+//! connection's thread to be scheduled while the cores sign), so the requests that arrive while a
+//! statement runs are inserted together by the next one. Each nonce is committed before its request
+//! goes on, so nothing acknowledged is lost.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cache::Generations;
+use crate::store::{duration_ms, now_ms};
+
+/// Most nonces in one statement (3 bound parameters each, far below SQLite's limit).
+const MAX_BATCH: usize = 64;
+
+/// Why a nonce could not be recorded.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum NonceError {
+    /// The statement failed; every request of the batch gets the same error.
+    #[error("database: {0}")]
+    Db(Arc<sqlx::Error>),
+    /// The store was closed.
+    #[error("the nonce log is closed")]
+    Closed,
+}
+
+struct Job {
+    app_id: String,
+    nonce: String,
+    ts_ms: i64,
+    window: Duration,
+    reply: oneshot::Sender<Result<Option<Generations>, NonceError>>,
+}
+
+/// Handle on the writer task.
+#[derive(Debug)]
+pub(crate) struct NonceLog {
+    jobs: mpsc::UnboundedSender<Job>,
+    /// When old nonces were last pruned (epoch ms); tests reset it to prune at once.
+    #[cfg(test)]
+    pub(crate) last_prune_ms: Arc<AtomicI64>,
+}
+
+impl NonceLog {
+    /// Starts the writer task on the current runtime; it ends when the log is dropped.
+    pub fn start(writer: SqlitePool) -> Self {
+        let (jobs, rx) = mpsc::unbounded_channel();
+        let last_prune_ms = Arc::new(AtomicI64::new(0));
+        tokio::spawn(run(writer, rx, last_prune_ms.clone()));
+        NonceLog {
+            jobs,
+            #[cfg(test)]
+            last_prune_ms,
+        }
+    }
+
+    /// Records a nonce: `None` when the app used it before (replay), else the change counters
+    /// as of the (committed) insert.
+    pub async fn record(
+        &self,
+        app_id: &str,
+        nonce: &str,
+        ts_ms: i64,
+        window: Duration,
+    ) -> Result<Option<Generations>, NonceError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job { app_id: app_id.to_owned(), nonce: nonce.to_owned(), ts_ms, window, reply };
+        self.jobs.send(job).map_err(|_| NonceError::Closed)?;
+        answer.await.map_err(|_| NonceError::Closed)?
+    }
+}
+
+async fn run(writer: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>, last_prune: Arc<AtomicI64>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let result = write(&writer, &batch, &last_prune).await;
+        deliver(std::mem::take(&mut batch), result);
+    }
+}
+
+/// Prunes old nonces (at most once a second), then inserts the batch in one statement.
+/// Returns the inserted (app_id, nonce) pairs with the counters.
+async fn write(
+    writer: &SqlitePool,
+    batch: &[Job],
+    last_prune: &AtomicI64,
+) -> Result<HashMap<(String, String), Generations>, sqlx::Error> {
+    let now = now_ms();
+    if now - last_prune.load(Ordering::Relaxed) >= 1000 {
+        last_prune.store(now, Ordering::Relaxed);
+        let window = batch.iter().map(|j| j.window).max().unwrap_or_default();
+        sqlx::query("DELETE FROM nonces WHERE ts < ?").bind(now - duration_ms(window)).execute(writer).await?;
+    }
+    let mut sql = String::with_capacity(96 + batch.len() * 10);
+    sql.push_str("INSERT OR IGNORE INTO nonces (app_id, nonce, ts) VALUES ");
+    for i in 0..batch.len() {
+        sql.push_str(if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" });
+    }
+    // Ignored rows (replays) return nothing; the counters come from the same statement.
+    sql.push_str(" RETURNING app_id, nonce, (SELECT apps FROM generations), (SELECT desks FROM generations)");
+    let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(&sql);
+    for j in batch {
+        query = query.bind(&j.app_id).bind(&j.nonce).bind(j.ts_ms);
+    }
+    let rows = query.fetch_all(writer).await?;
+    Ok(rows.into_iter().map(|(app_id, nonce, apps, desks)| ((app_id, nonce), Generations { apps, desks })).collect())
+}
+
+fn deliver(batch: Vec<Job>, result: Result<HashMap<(String, String), Generations>, sqlx::Error>) {
+    match result {
+        Ok(mut inserted) => {
+            for job in batch {
+                // `remove`: when one batch holds the same nonce twice, only the first one wins.
+                let gens = inserted.remove(&(job.app_id, job.nonce));
+                let _ = job.reply.send(Ok(gens));
+            }
+        }
+        Err(e) => {
+            let e = NonceError::Db(Arc::new(e));
+            for job in batch {
+                let _ = job.reply.send(Err(e.clone()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{deliver, Job};
+    use crate::cache::Generations;
+    use crate::store::{now_ms, Store};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn a_nonce_twice_in_one_batch_wins_once() {
+        let mut answers = Vec::new();
+        let batch: Vec<Job> = ["a", "b", "a"]
+            .iter()
+            .map(|n| {
+                let (reply, rx) = tokio::sync::oneshot::channel();
+                answers.push(rx);
+                Job { app_id: "app".into(), nonce: (*n).into(), ts_ms: 0, window: Duration::ZERO, reply }
+            })
+            .collect();
+        let gens = Generations { apps: 1, desks: 2 };
+        let inserted = [(("app".to_string(), "a".to_string()), gens), (("app".to_string(), "b".to_string()), gens)];
+        deliver(batch, Ok(inserted.into_iter().collect()));
+        let got: Vec<_> = answers.into_iter().map(|mut rx| rx.try_recv().unwrap().unwrap()).collect();
+        assert_eq!(got, [Some(gens), Some(gens), None]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_nonces_each_win_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).await.unwrap());
+        let w = Duration::from_secs(60);
+        // 8 nonces, each sent 16 times at once: the batches mix duplicates and distinct nonces.
+        let barrier = Arc::new(tokio::sync::Barrier::new(128));
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..128 {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            tasks.spawn(async move {
+                barrier.wait().await;
+                let nonce = format!("n{}", i % 8);
+                (nonce.clone(), store.record_nonce("app", &nonce, now_ms(), w).await.unwrap().is_some())
+            });
+        }
+        let mut wins = std::collections::HashMap::new();
+        while let Some(r) = tasks.join_next().await {
+            let (nonce, won) = r.unwrap();
+            *wins.entry(nonce).or_insert(0) += usize::from(won);
+        }
+        assert_eq!(wins.len(), 8);
+        assert!(wins.values().all(|&n| n == 1), "{wins:?}");
+        // The same nonce of another app is not a replay.
+        assert!(store.record_nonce("other", "n0", now_ms(), w).await.unwrap().is_some());
+        store.close().await;
+        // A closed store refuses with an error, it does not hang.
+        let e = store.record_nonce("app", "late", now_ms(), w).await.unwrap_err();
+        assert!(e.to_string().contains("database"), "{e}");
+    }
+}
