@@ -129,8 +129,8 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-impl From<crate::nonces::NonceError> for ApiError {
-    fn from(e: crate::nonces::NonceError) -> Self {
+impl From<crate::writer::NonceError> for ApiError {
+    fn from(e: crate::writer::NonceError) -> Self {
         ApiError::Internal(format!("nonce log: {e}"))
     }
 }

@@ -26,11 +26,11 @@ mod error;
 mod gateway;
 mod jobworth;
 mod multipart;
-mod nonces;
 mod pages;
 pub mod personas;
 mod state;
 mod store;
+mod writer;
 
 use std::net::SocketAddr;
 use std::time::Duration;

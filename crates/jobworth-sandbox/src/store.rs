@@ -12,11 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
+use tokio::sync::oneshot;
+
 use crate::cache::{Copies, Generations, Versioned};
-use crate::nonces::{NonceError, NonceLog};
+use crate::writer::{NonceError, Writer};
 
 /// Schema migrations: (version, SQL). Applied in order inside one `BEGIN IMMEDIATE`.
 const MIGRATIONS: &[(i64, &str)] =
@@ -76,16 +78,40 @@ async fn enable_wal(opts: &SqliteConnectOptions) -> Result<(), StoreError> {
     }
 }
 
-/// Handle on the database: a pool of readers and a single writer connection. Writes from one
-/// process queue on the writer instead of colliding in SQLite's busy handler (which sleeps);
-/// writes from other processes still meet the busy timeout.
+/// Handle on the database: a pool of readers and the single writer (see `writer`).
 #[derive(Debug)]
 pub struct Store {
     pool: SqlitePool,
-    writer: SqlitePool,
-    nonces: NonceLog,
+    writer: Writer,
     apps: Copies<String, AppRecord>,
     desks: Copies<String, Desk>,
+    /// Dropped with the store: ends the checkpoint task.
+    _stop_checkpoints: oneshot::Sender<()>,
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Checkpoints the WAL from a reader connection until the store is dropped or closed. `PASSIVE`
+/// never waits for (nor blocks) readers and writers, of this process or any other; SQLite starts
+/// the WAL over once a checkpoint has copied all of it.
+async fn checkpoints(pool: SqlitePool, mut stop: oneshot::Receiver<()>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tick.tick() => {}
+        }
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            if !pool.is_closed() {
+                tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+            }
+        }
+    }
 }
 
 /// The persisted key material of the sandbox (one row).
@@ -190,6 +216,28 @@ struct Generational<T> {
 const DESK_COLUMNS: &str = "desk_id, app_id, conn_key, once_token, identity_type, service_id, order_str, persona, \
                             state, result, became_terminal_at, consumed";
 
+/// Applies the migrations this build knows, inside one `BEGIN IMMEDIATE`.
+async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    let latest = MIGRATIONS.last().map_or(0, |m| m.0);
+    // IMMEDIATE takes the write lock up front, so two processes starting on one fresh dir
+    // apply the schema one after the other instead of racing.
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let (version,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&mut *tx).await?;
+    if version > latest {
+        return Err(StoreError::TooNew(version, latest));
+    }
+    for (v, sql) in MIGRATIONS {
+        if *v > version {
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        }
+    }
+    if latest > version {
+        sqlx::raw_sql(&format!("PRAGMA user_version = {latest}")).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) `DIR/sandbox.db` in WAL mode and applies migrations.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
@@ -204,16 +252,17 @@ impl Store {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         enable_wal(&opts).await?;
+        // The write connection is owned by the writer task; migrations run on it first. It never
+        // checkpoints itself: a checkpoint syncs the files, and done in a commit it would stall
+        // every queued write; the checkpoint task below does it from a reader connection.
+        let mut conn = opts.clone().pragma("wal_autocheckpoint", "0").connect().await?;
+        if let Err(e) = migrate(&mut conn).await {
+            let _ = conn.close().await;
+            return Err(e);
+        }
+        let writer = Writer::start(conn);
         // No ping before handing out a connection (sqlx's default): a local SQLite connection does
-        // not go stale, and each ping is one more round trip to the connection's worker thread —
-        // per statement, so per query (see BENCHMARKS.md).
-        let writer = SqlitePoolOptions::new()
-            .test_before_acquire(false)
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts.clone())
-            .await?;
+        // not go stale, and each ping is one more round trip to the connection's worker thread.
         let pool = SqlitePoolOptions::new()
             .test_before_acquire(false)
             .max_connections(8)
@@ -221,37 +270,21 @@ impl Store {
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(opts)
             .await?;
-        let nonces = NonceLog::start(writer.clone());
-        let store = Store { pool, writer, nonces, apps: Copies::default(), desks: Copies::default() };
-        store.migrate().await?;
-        Ok(store)
+        let (stop_checkpoints, stop) = oneshot::channel();
+        tokio::spawn(checkpoints(pool.clone(), stop));
+        Ok(Store {
+            pool,
+            writer,
+            apps: Copies::default(),
+            desks: Copies::default(),
+            _stop_checkpoints: stop_checkpoints,
+        })
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let latest = MIGRATIONS.last().map_or(0, |m| m.0);
-        // IMMEDIATE takes the write lock up front, so two processes starting on one fresh dir
-        // apply the schema one after the other instead of racing.
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let (version,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&mut *tx).await?;
-        if version > latest {
-            return Err(StoreError::TooNew(version, latest));
-        }
-        for (v, sql) in MIGRATIONS {
-            if *v > version {
-                sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            }
-        }
-        if latest > version {
-            sqlx::raw_sql(&format!("PRAGMA user_version = {latest}")).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Closes the pool (waits for connections to be returned).
+    /// Finishes queued writes and closes the connections (waits for them to be returned).
     pub async fn close(&self) {
-        self.pool.close().await;
         self.writer.close().await;
+        self.pool.close().await;
     }
 
     /// The stored key row, if the sandbox was started here before.
@@ -262,18 +295,25 @@ impl Store {
     /// Stores `new` unless a key row exists, then returns the stored row. When several
     /// processes race on a fresh data dir, the first insert wins and everyone uses that row.
     pub async fn insert_keys_if_absent(&self, new: &KeyRow) -> Result<KeyRow, sqlx::Error> {
-        sqlx::query(
-            "INSERT OR IGNORE INTO sandbox_keys (id, alipay_key_pkcs8, root_key_pkcs8, root_cert_pem, alipay_cert_pem, \
-             created_at) VALUES (1, ?, ?, ?, ?, ?)",
-        )
-        .bind(&new.alipay_key_pkcs8)
-        .bind(&new.root_key_pkcs8)
-        .bind(&new.root_cert_pem)
-        .bind(&new.alipay_cert_pem)
-        .bind(now_ms())
-        .execute(&self.writer)
-        .await?;
-        sqlx::query_as(KEYS_SELECT).fetch_one(&self.pool).await
+        let new = new.clone();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT OR IGNORE INTO sandbox_keys (id, alipay_key_pkcs8, root_key_pkcs8, root_cert_pem, \
+                         alipay_cert_pem, created_at) VALUES (1, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&new.alipay_key_pkcs8)
+                    .bind(&new.root_key_pkcs8)
+                    .bind(&new.root_cert_pem)
+                    .bind(&new.alipay_cert_pem)
+                    .bind(now_ms())
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query_as(KEYS_SELECT).fetch_one(&mut *conn).await
+                })
+            })
+            .await
     }
 
     /// The app, if registered.
@@ -313,36 +353,46 @@ impl Store {
 
     /// Registers or replaces an app. Returns `true` when it was new.
     pub async fn upsert_app(&self, app: &AppRecord) -> Result<bool, sqlx::Error> {
-        let now = now_ms();
-        let inserted = sqlx::query(
-            "INSERT OR IGNORE INTO apps (app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn, created_at, \
-             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&app.app_id)
-        .bind(&app.public_key_spki)
-        .bind(&app.encrypt_key)
-        .bind(&app.app_cert_pem)
-        .bind(&app.app_cert_sn)
-        .bind(now)
-        .bind(now)
-        .execute(&self.writer)
-        .await?
-        .rows_affected()
-            == 1;
-        if !inserted {
-            sqlx::query(
-                "UPDATE apps SET public_key_spki = ?, encrypt_key = ?, app_cert_pem = ?, app_cert_sn = ?, \
-                 updated_at = ? WHERE app_id = ?",
-            )
-            .bind(&app.public_key_spki)
-            .bind(&app.encrypt_key)
-            .bind(&app.app_cert_pem)
-            .bind(&app.app_cert_sn)
-            .bind(now)
-            .bind(&app.app_id)
-            .execute(&self.writer)
+        let record = app.clone();
+        let inserted = self
+            .writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let app = &record;
+                    let now = now_ms();
+                    let inserted = sqlx::query(
+                        "INSERT OR IGNORE INTO apps (app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn, \
+                         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&app.app_id)
+                    .bind(&app.public_key_spki)
+                    .bind(&app.encrypt_key)
+                    .bind(&app.app_cert_pem)
+                    .bind(&app.app_cert_sn)
+                    .bind(now)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if !inserted {
+                        sqlx::query(
+                            "UPDATE apps SET public_key_spki = ?, encrypt_key = ?, app_cert_pem = ?, app_cert_sn = ?, \
+                             updated_at = ? WHERE app_id = ?",
+                        )
+                        .bind(&app.public_key_spki)
+                        .bind(&app.encrypt_key)
+                        .bind(&app.app_cert_pem)
+                        .bind(&app.app_cert_sn)
+                        .bind(now)
+                        .bind(&app.app_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    Ok(inserted)
+                })
+            })
             .await?;
-        }
         // Not needed for correctness (the generation tells), but the next request need not ask.
         self.apps.forget(&app.app_id);
         Ok(inserted)
@@ -358,7 +408,7 @@ impl Store {
         ts_ms: i64,
         window: Duration,
     ) -> Result<Option<Generations>, NonceError> {
-        self.nonces.record(app_id, nonce, ts_ms, window).await
+        self.writer.record_nonce(app_id, nonce, ts_ms, window).await
     }
 
     /// Whether any desk of `app_id` has this `conn_key`.
@@ -439,25 +489,42 @@ impl Store {
     /// string exists. Returns the stored desk and whether it was created by this call.
     pub async fn insert_desk(&self, new: &NewDesk<'_>) -> Result<(Desk, bool), sqlx::Error> {
         let desk_id = random_hex(16);
-        let now = now_ms();
-        let created = sqlx::query(
-            "INSERT OR IGNORE INTO desks (desk_id, app_id, conn_key, once_token, identity_type, service_id, \
-             order_hash, order_str, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&desk_id)
-        .bind(new.app_id)
-        .bind(new.conn_key)
-        .bind(new.once_token)
-        .bind(new.identity_type)
-        .bind(new.service_id)
-        .bind(new.order_hash)
-        .bind(new.order_str)
-        .bind(now)
-        .bind(now)
-        .execute(&self.writer)
-        .await?
-        .rows_affected()
-            == 1;
+        let row = (
+            desk_id.clone(),
+            new.app_id.to_owned(),
+            new.conn_key.to_owned(),
+            new.once_token.to_owned(),
+            new.identity_type.to_owned(),
+            new.service_id.to_owned(),
+            new.order_hash.map(str::to_owned),
+            new.order_str.map(str::to_owned),
+        );
+        let created = self
+            .writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let now = now_ms();
+                    let (desk_id, app_id, conn_key, once_token, identity_type, service_id, order_hash, order_str) = row;
+                    let done = sqlx::query(
+                        "INSERT OR IGNORE INTO desks (desk_id, app_id, conn_key, once_token, identity_type, service_id, \
+                         order_hash, order_str, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(desk_id)
+                    .bind(app_id)
+                    .bind(conn_key)
+                    .bind(once_token)
+                    .bind(identity_type)
+                    .bind(service_id)
+                    .bind(order_hash)
+                    .bind(order_str)
+                    .bind(now)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(done.rows_affected() == 1)
+                })
+            })
+            .await?;
         if created {
             let desk = self.desk(&desk_id).await?.ok_or(sqlx::Error::RowNotFound)?;
             return Ok((desk, true));
@@ -480,67 +547,96 @@ impl Store {
         new_state: &str,
         result: Option<&str>,
     ) -> Result<Option<Desk>, sqlx::Error> {
-        let now = now_ms();
-        let terminal_at = (new_state != state::PENDING).then_some(now);
-        sqlx::query_as(&format!(
-            "UPDATE desks SET persona = ?, state = ?, result = ?, became_terminal_at = ?, updated_at = ? \
-             WHERE desk_id = ? AND persona IS NULL AND state = 'pending' RETURNING {DESK_COLUMNS}"
-        ))
-        .bind(persona)
-        .bind(new_state)
-        .bind(result)
-        .bind(terminal_at)
-        .bind(now)
-        .bind(desk_id)
-        .fetch_optional(&self.writer)
-        .await
+        let (desk_id, persona, new_state, result) =
+            (desk_id.to_owned(), persona.to_owned(), new_state.to_owned(), result.map(str::to_owned));
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let now = now_ms();
+                    let terminal_at = (new_state != state::PENDING).then_some(now);
+                    sqlx::query_as(&format!(
+                        "UPDATE desks SET persona = ?, state = ?, result = ?, became_terminal_at = ?, updated_at = ? \
+                         WHERE desk_id = ? AND persona IS NULL AND state = 'pending' RETURNING {DESK_COLUMNS}"
+                    ))
+                    .bind(persona)
+                    .bind(new_state)
+                    .bind(result)
+                    .bind(terminal_at)
+                    .bind(now)
+                    .bind(desk_id)
+                    .fetch_optional(&mut *conn)
+                    .await
+                })
+            })
+            .await
     }
 
     /// Ends a `pending` persona's verification with `SUCCESS` or `FAILED`.
     pub async fn resolve(&self, desk_id: &str, result: &str) -> Result<Option<Desk>, sqlx::Error> {
-        let now = now_ms();
-        sqlx::query_as(&format!(
-            "UPDATE desks SET state = 'terminal', result = ?, became_terminal_at = ?, updated_at = ? \
-             WHERE desk_id = ? AND persona = 'pending' AND state = 'pending' RETURNING {DESK_COLUMNS}"
-        ))
-        .bind(result)
-        .bind(now)
-        .bind(now)
-        .bind(desk_id)
-        .fetch_optional(&self.writer)
-        .await
+        let (desk_id, result) = (desk_id.to_owned(), result.to_owned());
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let now = now_ms();
+                    sqlx::query_as(&format!(
+                        "UPDATE desks SET state = 'terminal', result = ?, became_terminal_at = ?, updated_at = ? \
+                         WHERE desk_id = ? AND persona = 'pending' AND state = 'pending' RETURNING {DESK_COLUMNS}"
+                    ))
+                    .bind(result)
+                    .bind(now)
+                    .bind(now)
+                    .bind(desk_id)
+                    .fetch_optional(&mut *conn)
+                    .await
+                })
+            })
+            .await
     }
 
     /// The user declines: any desk that is still pending becomes cancelled.
     pub async fn cancel(&self, desk_id: &str) -> Result<Option<Desk>, sqlx::Error> {
-        let now = now_ms();
-        sqlx::query_as(&format!(
-            "UPDATE desks SET state = 'cancelled', result = 'USER_NOT_AUTHORIZE', became_terminal_at = ?, \
-             updated_at = ? WHERE desk_id = ? AND state = 'pending' RETURNING {DESK_COLUMNS}"
-        ))
-        .bind(now)
-        .bind(now)
-        .bind(desk_id)
-        .fetch_optional(&self.writer)
-        .await
+        let desk_id = desk_id.to_owned();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let now = now_ms();
+                    sqlx::query_as(&format!(
+                        "UPDATE desks SET state = 'cancelled', result = 'USER_NOT_AUTHORIZE', became_terminal_at = ?, \
+                         updated_at = ? WHERE desk_id = ? AND state = 'pending' RETURNING {DESK_COLUMNS}"
+                    ))
+                    .bind(now)
+                    .bind(now)
+                    .bind(desk_id)
+                    .fetch_optional(&mut *conn)
+                    .await
+                })
+            })
+            .await
     }
 
     /// Consumes a terminal `SUCCESS`/`FAILED` token: exactly one caller ever gets `Some`, whatever
     /// the number of concurrent callers and processes. Re-checks every condition in the `WHERE`.
     pub async fn consume(&self, desk_id: &str, ttl: Duration) -> Result<Option<Desk>, sqlx::Error> {
-        let now = now_ms();
-        sqlx::query_as(&format!(
-            "UPDATE desks SET consumed = 1, consumed_at = ?, updated_at = ? \
-             WHERE desk_id = ? AND consumed = 0 AND state = 'terminal' AND result IN ('SUCCESS', 'FAILED') \
-             AND became_terminal_at IS NOT NULL AND became_terminal_at + ? > ? RETURNING {DESK_COLUMNS}"
-        ))
-        .bind(now)
-        .bind(now)
-        .bind(desk_id)
-        .bind(duration_ms(ttl))
-        .bind(now)
-        .fetch_optional(&self.writer)
-        .await
+        let desk_id = desk_id.to_owned();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let now = now_ms();
+                    sqlx::query_as(&format!(
+                        "UPDATE desks SET consumed = 1, consumed_at = ?, updated_at = ? \
+                         WHERE desk_id = ? AND consumed = 0 AND state = 'terminal' AND result IN ('SUCCESS', 'FAILED') \
+                         AND became_terminal_at IS NOT NULL AND became_terminal_at + ? > ? RETURNING {DESK_COLUMNS}"
+                    ))
+                    .bind(now)
+                    .bind(now)
+                    .bind(desk_id)
+                    .bind(duration_ms(ttl))
+                    .bind(now)
+                    .fetch_optional(&mut *conn)
+                    .await
+                })
+            })
+            .await
     }
 }
 
@@ -682,6 +778,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_wal_is_checkpointed_by_the_background_task() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).await.unwrap();
+        for i in 0..50 {
+            s.record_nonce("app", &format!("n{i}"), now_ms(), Duration::from_secs(60)).await.unwrap().unwrap();
+        }
+        // The writer never checkpoints; the task does, within a tick. What is in the database
+        // file itself (read ignoring the WAL) is what was checkpointed.
+        tokio::time::sleep(CHECKPOINT_EVERY * 4).await;
+        let file = SqliteConnectOptions::new().filename(dir.path().join(DB_FILE)).immutable(true).read_only(true);
+        let mut conn = file.connect().await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM nonces").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(n, 50);
+        conn.close().await.unwrap();
+        s.close().await;
+    }
+
+    #[tokio::test]
     async fn a_version_1_data_dir_is_upgraded() {
         let dir = tempfile::tempdir().unwrap();
         let opts = SqliteConnectOptions::new().filename(dir.path().join(DB_FILE)).create_if_missing(true);
@@ -721,7 +835,7 @@ mod tests {
         assert!(s.record_nonce("b", "n1", now_ms(), w).await.unwrap().is_some());
         // Old nonces are pruned (at most once a second).
         assert!(s.record_nonce("a", "old", now_ms() - 120_000, w).await.unwrap().is_some());
-        s.nonces.last_prune_ms.store(0, std::sync::atomic::Ordering::Relaxed);
+        s.writer.last_prune_ms.store(0, std::sync::atomic::Ordering::Relaxed);
         assert!(s.record_nonce("a", "n2", now_ms(), w).await.unwrap().is_some());
         let (n,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM nonces WHERE nonce = 'old'").fetch_one(&s.pool).await.unwrap();
