@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION=5
-CONCURRENCY=$((2 * $(nproc)))
+CONCURRENCY=$((4 * $(nproc)))
 BUILD=1
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -42,7 +42,7 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Requests in flight at once (closed loop: each worker sends its next request when the last one is answered)
-    /// [default: 2 × CPU cores]
+    /// [default: 4 × CPU cores, enough to keep every core busy while requests wait on the sandbox's storage]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_CONCURRENCY as i64))]
     pub concurrency: Option<u32>,
     /// How long to run the load, in seconds
@@ -78,7 +78,7 @@ struct Report {
 
 pub async fn run(args: Args) -> Result<(), CliError> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let concurrency = args.concurrency.map(|n| n as usize).unwrap_or(2 * cores).clamp(1, MAX_CONCURRENCY);
+    let concurrency = args.concurrency.map(|n| n as usize).unwrap_or(4 * cores).clamp(1, MAX_CONCURRENCY);
     let duration = Duration::from_secs(args.duration);
     let progress = Progress::new(std::io::stderr().is_terminal());
 
