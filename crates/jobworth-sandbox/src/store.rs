@@ -549,96 +549,72 @@ impl Store {
     ) -> Result<Option<Desk>, sqlx::Error> {
         let (desk_id, persona, new_state, result) =
             (desk_id.to_owned(), persona.to_owned(), new_state.to_owned(), result.map(str::to_owned));
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let now = now_ms();
-                    let terminal_at = (new_state != state::PENDING).then_some(now);
-                    sqlx::query_as(&format!(
-                        "UPDATE desks SET persona = ?, state = ?, result = ?, became_terminal_at = ?, updated_at = ? \
-                         WHERE desk_id = ? AND persona IS NULL AND state = 'pending' RETURNING {DESK_COLUMNS}"
-                    ))
-                    .bind(persona)
-                    .bind(new_state)
-                    .bind(result)
-                    .bind(terminal_at)
-                    .bind(now)
-                    .bind(desk_id)
-                    .fetch_optional(&mut *conn)
-                    .await
-                })
-            })
-            .await
+        self.update_desk(
+            "UPDATE desks SET persona = ?, state = ?, result = ?, became_terminal_at = ?, updated_at = ? \
+             WHERE desk_id = ? AND persona IS NULL AND state = 'pending'",
+            move |q, now| {
+                let terminal_at = (new_state != state::PENDING).then_some(now);
+                q.bind(persona).bind(new_state).bind(result).bind(terminal_at).bind(now).bind(desk_id)
+            },
+        )
+        .await
     }
 
     /// Ends a `pending` persona's verification with `SUCCESS` or `FAILED`.
     pub async fn resolve(&self, desk_id: &str, result: &str) -> Result<Option<Desk>, sqlx::Error> {
         let (desk_id, result) = (desk_id.to_owned(), result.to_owned());
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let now = now_ms();
-                    sqlx::query_as(&format!(
-                        "UPDATE desks SET state = 'terminal', result = ?, became_terminal_at = ?, updated_at = ? \
-                         WHERE desk_id = ? AND persona = 'pending' AND state = 'pending' RETURNING {DESK_COLUMNS}"
-                    ))
-                    .bind(result)
-                    .bind(now)
-                    .bind(now)
-                    .bind(desk_id)
-                    .fetch_optional(&mut *conn)
-                    .await
-                })
-            })
-            .await
+        self.update_desk(
+            "UPDATE desks SET state = 'terminal', result = ?, became_terminal_at = ?, updated_at = ? \
+             WHERE desk_id = ? AND persona = 'pending' AND state = 'pending'",
+            move |q, now| q.bind(result).bind(now).bind(now).bind(desk_id),
+        )
+        .await
     }
 
     /// The user declines: any desk that is still pending becomes cancelled.
     pub async fn cancel(&self, desk_id: &str) -> Result<Option<Desk>, sqlx::Error> {
         let desk_id = desk_id.to_owned();
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let now = now_ms();
-                    sqlx::query_as(&format!(
-                        "UPDATE desks SET state = 'cancelled', result = 'USER_NOT_AUTHORIZE', became_terminal_at = ?, \
-                         updated_at = ? WHERE desk_id = ? AND state = 'pending' RETURNING {DESK_COLUMNS}"
-                    ))
-                    .bind(now)
-                    .bind(now)
-                    .bind(desk_id)
-                    .fetch_optional(&mut *conn)
-                    .await
-                })
-            })
-            .await
+        self.update_desk(
+            "UPDATE desks SET state = 'cancelled', result = 'USER_NOT_AUTHORIZE', became_terminal_at = ?, \
+             updated_at = ? WHERE desk_id = ? AND state = 'pending'",
+            move |q, now| q.bind(now).bind(now).bind(desk_id),
+        )
+        .await
     }
 
     /// Consumes a terminal `SUCCESS`/`FAILED` token: exactly one caller ever gets `Some`, whatever
     /// the number of concurrent callers and processes. Re-checks every condition in the `WHERE`.
     pub async fn consume(&self, desk_id: &str, ttl: Duration) -> Result<Option<Desk>, sqlx::Error> {
         let desk_id = desk_id.to_owned();
+        self.update_desk(
+            "UPDATE desks SET consumed = 1, consumed_at = ?, updated_at = ? \
+             WHERE desk_id = ? AND consumed = 0 AND state = 'terminal' AND result IN ('SUCCESS', 'FAILED') \
+             AND became_terminal_at IS NOT NULL AND became_terminal_at + ? > ?",
+            move |q, now| q.bind(now).bind(now).bind(desk_id).bind(duration_ms(ttl)).bind(now),
+        )
+        .await
+    }
+
+    /// Runs one conditional `UPDATE desks …` on the writer and returns the updated row, if any.
+    /// `bind` binds the statement's parameters, given the time of the update (epoch ms).
+    async fn update_desk(
+        &self,
+        update: &'static str,
+        bind: impl for<'q> FnOnce(DeskQuery<'q>, i64) -> DeskQuery<'q> + Send + 'static,
+    ) -> Result<Option<Desk>, sqlx::Error> {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let now = now_ms();
-                    sqlx::query_as(&format!(
-                        "UPDATE desks SET consumed = 1, consumed_at = ?, updated_at = ? \
-                         WHERE desk_id = ? AND consumed = 0 AND state = 'terminal' AND result IN ('SUCCESS', 'FAILED') \
-                         AND became_terminal_at IS NOT NULL AND became_terminal_at + ? > ? RETURNING {DESK_COLUMNS}"
-                    ))
-                    .bind(now)
-                    .bind(now)
-                    .bind(desk_id)
-                    .bind(duration_ms(ttl))
-                    .bind(now)
-                    .fetch_optional(&mut *conn)
-                    .await
+                    let sql = format!("{update} RETURNING {DESK_COLUMNS}");
+                    bind(sqlx::query_as(&sql), now_ms()).fetch_optional(&mut *conn).await
                 })
             })
             .await
     }
 }
+
+/// A desk statement being bound.
+type DeskQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Sqlite, Desk, sqlx::sqlite::SqliteArguments<'q>>;
 
 /// Current time in epoch milliseconds.
 pub fn now_ms() -> i64 {
