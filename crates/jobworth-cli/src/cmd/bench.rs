@@ -19,6 +19,7 @@ use alipay_v3::keys::{PrivateKey, PublicKey};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::control::Control;
 use crate::error::CliError;
 use crate::output::{print_fields, Palette};
 
@@ -197,16 +198,11 @@ struct Setup {
 impl Setup {
     /// Registers a fresh app through the control plane and creates one `pending` authentication per worker.
     async fn create(base_url: &str, workers: usize) -> Result<Self, CliError> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| CliError::failure(format!("cannot build an HTTP client: {e}")))?;
-        let control = Control { http: &http, base_url };
+        let control = Control::new(base_url, " — bench needs a jobworth sandbox whose control plane answers it")?;
         let app_key = PrivateKey::generate().map_err(|e| CliError::failure(format!("key generation failed: {e}")))?;
         let app_id = format!("2021{:012}", random_u64() % 1_000_000_000_000);
         let app = control
-            .post("/sandbox/apps", &json!({ "app_id": app_id, "public_key": app_key.public_key().to_spki_pem() }))
+            .post("/sandbox/apps", &json!({ "app_id": app_id, "public_key": app_key.public_key().to_spki_pem() }), 201)
             .await?;
         let alipay_pem = app.get("alipay_public_key").and_then(Value::as_str).ok_or_else(|| {
             CliError::failure(
@@ -229,6 +225,7 @@ impl Setup {
                         "identity_type": "04",
                         "persona": "pending",
                     }),
+                    201,
                 )
                 .await?;
             let field = |name: &str| {
@@ -643,36 +640,6 @@ impl Histogram {
 
     fn max(&self) -> u64 {
         self.max_us
-    }
-}
-
-/// The sandbox's JSON control plane over loopback HTTP.
-struct Control<'a> {
-    http: &'a reqwest::Client,
-    base_url: &'a str,
-}
-
-impl Control<'_> {
-    async fn post(&self, path: &str, body: &Value) -> Result<Value, CliError> {
-        let url = format!("{}{path}", self.base_url);
-        let response = self
-            .http
-            .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| CliError::transport(format!("POST {url}: {e}")))?;
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|e| CliError::transport(format!("POST {url}: {e}")))?;
-        if !(200..300).contains(&status) {
-            return Err(CliError::failure(format!(
-                "POST {url} answered HTTP {status}: {} — bench needs a jobworth sandbox whose control plane answers it",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
-            )));
-        }
-        serde_json::from_slice(&bytes)
-            .map_err(|e| CliError::failure(format!("POST {url}: the answer is not JSON: {e}")))
     }
 }
 

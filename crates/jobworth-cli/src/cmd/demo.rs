@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use alipay_v3::keys::PrivateKey;
 use serde_json::{json, Value};
 
+use super::control::Control;
 use crate::error::CliError;
 use crate::output::{print_fields_indented, Palette};
 
@@ -55,12 +56,7 @@ pub async fn run(_args: Args) -> Result<(), CliError> {
 }
 
 async fn flow(p: &Palette, base_url: &str) -> Result<(), CliError> {
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| CliError::failure(format!("cannot build an HTTP client: {e}")))?;
-    let control = Control { http: &http, base_url };
+    let control = Control::new(base_url, "")?;
 
     step(p, 2, "Generate the app's RSA-2048 key pair");
     let app_key = PrivateKey::generate().map_err(|e| CliError::failure(format!("key generation failed: {e}")))?;
@@ -222,38 +218,4 @@ fn deviation(step: usize, what: impl std::fmt::Display) -> CliError {
 
 fn field<'a>(v: &'a Value, name: &str, step: usize) -> Result<&'a str, CliError> {
     v.get(name).and_then(Value::as_str).ok_or_else(|| deviation(step, format!("the sandbox's answer has no `{name}`")))
-}
-
-/// The sandbox's JSON control plane over real HTTP.
-struct Control<'a> {
-    http: &'a reqwest::Client,
-    base_url: &'a str,
-}
-
-impl Control<'_> {
-    async fn post(&self, path: &str, body: &Value, expect: u16) -> Result<Value, CliError> {
-        let request = self
-            .http
-            .post(format!("{}{path}", self.base_url))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string());
-        self.send(path, request, expect).await
-    }
-
-    async fn get(&self, path: &str) -> Result<Value, CliError> {
-        self.send(path, self.http.get(format!("{}{path}", self.base_url)), 200).await
-    }
-
-    async fn send(&self, path: &str, request: reqwest::RequestBuilder, expect: u16) -> Result<Value, CliError> {
-        let response = request.send().await.map_err(|e| CliError::failure(format!("{path}: {e}")))?;
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|e| CliError::failure(format!("{path}: {e}")))?;
-        if status != expect {
-            return Err(CliError::failure(format!(
-                "{path} answered HTTP {status} (expected {expect}): {}",
-                String::from_utf8_lossy(&bytes)
-            )));
-        }
-        serde_json::from_slice(&bytes).map_err(|e| CliError::failure(format!("{path}: the answer is not JSON: {e}")))
-    }
 }

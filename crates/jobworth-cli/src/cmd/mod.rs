@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod cert_sn;
+mod control;
 pub mod demo;
 pub mod keys;
 pub mod order_string;

@@ -15,6 +15,9 @@ pub const DEFAULT_ENDPOINT: &str = "https://openapi.alipay.com";
 
 /// How to reach and authenticate against the gateway (or a sandbox). Every flag also reads an
 /// environment variable so credentials need not be typed on the command line.
+/// Help heading of the three certificate-mode flags.
+const CERT_MODE: &str = "Certificate mode (all three, instead of --alipay-public-key)";
+
 #[derive(Debug, clap::Args)]
 pub struct ConnectionArgs {
     /// Gateway base URL; point it at a sandbox, e.g. http://127.0.0.1:8340
@@ -30,28 +33,13 @@ pub struct ConnectionArgs {
     #[arg(long, env = "ALIPAY_PUBLIC_KEY", value_name = "PATH", help_heading = "Connection")]
     pub alipay_public_key: Option<PathBuf>,
     /// Certificate mode: path of your app certificate (appCertPublicKey_*.crt)
-    #[arg(
-        long,
-        env = "ALIPAY_APP_CERT",
-        value_name = "PATH",
-        help_heading = "Certificate mode (all three, instead of --alipay-public-key)"
-    )]
+    #[arg(long, env = "ALIPAY_APP_CERT", value_name = "PATH", help_heading = CERT_MODE)]
     pub app_cert: Option<PathBuf>,
     /// Certificate mode: path of the Alipay certificate (alipayCertPublicKey_RSA2.crt)
-    #[arg(
-        long,
-        env = "ALIPAY_CERT",
-        value_name = "PATH",
-        help_heading = "Certificate mode (all three, instead of --alipay-public-key)"
-    )]
+    #[arg(long, env = "ALIPAY_CERT", value_name = "PATH", help_heading = CERT_MODE)]
     pub alipay_cert: Option<PathBuf>,
     /// Certificate mode: path of the Alipay root certificate bundle (alipayRootCert.crt)
-    #[arg(
-        long,
-        env = "ALIPAY_ROOT_CERT",
-        value_name = "PATH",
-        help_heading = "Certificate mode (all three, instead of --alipay-public-key)"
-    )]
+    #[arg(long, env = "ALIPAY_ROOT_CERT", value_name = "PATH", help_heading = CERT_MODE)]
     pub alipay_root_cert: Option<PathBuf>,
     /// AES content-encryption key (base64), if your app has one configured; responses are then decrypted
     #[arg(
