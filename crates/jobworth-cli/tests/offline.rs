@@ -4,7 +4,7 @@
 mod common;
 
 use assert_cmd::assert::OutputAssertExt;
-use common::{fixture, jobworth, run};
+use common::{fixture, jobworth, run, ALIPAY_VARS};
 use predicates::prelude::*;
 
 const APP_CERT_SN: &str = "866efef280dec9137a87d047ac446315";
@@ -20,16 +20,7 @@ fn version_and_help() {
     }
     let (code, out, _) = run(jobworth().args(["query", "--help"]));
     assert_eq!(code, 0);
-    for env in [
-        "ALIPAY_ENDPOINT",
-        "ALIPAY_APP_ID",
-        "ALIPAY_PRIVATE_KEY",
-        "ALIPAY_PUBLIC_KEY",
-        "ALIPAY_APP_CERT",
-        "ALIPAY_CERT",
-        "ALIPAY_ROOT_CERT",
-        "ALIPAY_ENCRYPT_KEY",
-    ] {
+    for env in ALIPAY_VARS {
         assert!(out.contains(env), "query --help shows the {env} fallback");
     }
     assert!(out.contains("https://openapi.alipay.com"));

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use alipay_v3::aes::AesKey;
 use alipay_v3::headers as h;
-use alipay_v3::keys::PublicKey;
 use alipay_v3::verify::{verify_request, AuthorizationHeader};
 use alipay_v3::AuthHeaderError;
 use axum::body::{Body, Bytes};
@@ -28,7 +27,7 @@ use crate::error::{ApiError, JSON_UTF8};
 use crate::jobworth;
 use crate::multipart;
 use crate::state::AppState;
-use crate::store::{duration_ms, now_ms, AppRecord};
+use crate::store::{duration_ms, now_ms, App};
 
 /// The one v3 method the sandbox serves.
 pub const AUTHENTICATION_PATH: &str = "/v3/zhima/customer/jobworth/authentication";
@@ -40,7 +39,7 @@ const MAX_NONCE: usize = 128;
 #[derive(Debug)]
 pub(crate) struct Verified {
     /// The calling app, current as of the nonce insert.
-    pub app: Arc<Versioned<AppRecord>>,
+    pub app: Arc<Versioned<App>>,
     /// Set when the answer must be AES-encrypted (request marked `alipay-encrypt-type: AES`).
     pub response_key: Option<AesKey>,
     /// The change counters as of the nonce insert: what the request reads must be current at them.
@@ -78,7 +77,7 @@ fn unknown_app() -> ApiError {
 
 /// The checks that depend on the app's record: certificate SN and signature.
 fn check_signature(
-    app: &AppRecord,
+    app: &App,
     auth: &AuthorizationHeader,
     method: &Method,
     target: &str,
@@ -86,22 +85,24 @@ fn check_signature(
     signed_body: Option<&str>,
 ) -> Result<(), ApiError> {
     if let Some(sn) = &auth.app_cert_sn {
-        if app.app_cert_sn.as_deref() != Some(sn.as_str()) {
+        if app.record.app_cert_sn.as_deref() != Some(sn.as_str()) {
             return Err(ApiError::gateway(
                 "app-cert-not-exist",
                 "应用公钥证书不存在 (app_cert_sn is not the SN of the certificate the sandbox issued to this app)",
             ));
         }
     }
-    let spki = app
-        .public_key_spki
-        .as_deref()
-        .ok_or_else(|| ApiError::gateway("invalid-signature", "验签出错 (no public key is registered for this app)"))?;
-    let key = PublicKey::from_spki_der(spki).map_err(|e| ApiError::Internal(format!("stored app key: {e}")))?;
+    let key = match &app.public_key {
+        None => {
+            return Err(ApiError::gateway("invalid-signature", "验签出错 (no public key is registered for this app)"))
+        }
+        Some(Err(e)) => return Err(ApiError::Internal(format!("stored app key: {e}"))),
+        Some(Ok(key)) => key,
+    };
     let signed_body = signed_body
         .ok_or_else(|| ApiError::gateway("invalid-signature", "验签出错 (request body is not UTF-8 text)"))?;
     let token = header_str(headers, h::APP_AUTH_TOKEN);
-    verify_request(&key, auth, method.as_str(), target, signed_body, token).map_err(|e| {
+    verify_request(key, auth, method.as_str(), target, signed_body, token).map_err(|e| {
         ApiError::gateway(
             "invalid-signature",
             format!(
@@ -172,7 +173,7 @@ pub(crate) async fn verify(
     }
     let mut response_key = None;
     if marked {
-        let key_b64 = app.value.encrypt_key.as_deref().ok_or_else(|| {
+        let key_b64 = app.value.record.encrypt_key.as_deref().ok_or_else(|| {
             ApiError::gateway("decryption-error", "解密出错 (no encrypt_key is registered for this app)")
         })?;
         let key = AesKey::from_base64(key_b64).map_err(|e| ApiError::Internal(format!("stored encrypt key: {e}")))?;
@@ -227,7 +228,8 @@ async fn v3_inner(
             format!("不存在的方法名 (the sandbox serves only GET {AUTHENTICATION_PATH})"),
         ));
     }
-    let json = jobworth::authentication_query(state, &verified.app.value, verified.generations, uri.query()).await?;
+    let json =
+        jobworth::authentication_query(state, &verified.app.value.record, verified.generations, uri.query()).await?;
     Ok(success(json, verified.response_key.as_ref()))
 }
 

@@ -15,6 +15,8 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
+use alipay_v3::keys::PublicKey;
+use alipay_v3::KeyError;
 use tokio::sync::oneshot;
 
 use crate::cache::{Copies, Generations, Versioned};
@@ -83,7 +85,7 @@ async fn enable_wal(opts: &SqliteConnectOptions) -> Result<(), StoreError> {
 pub struct Store {
     pool: SqlitePool,
     writer: Writer,
-    apps: Copies<String, AppRecord>,
+    apps: Copies<String, App>,
     desks: Copies<String, Desk>,
     /// Dropped with the store: ends the checkpoint task.
     _stop_checkpoints: oneshot::Sender<()>,
@@ -140,6 +142,22 @@ pub struct AppRecord {
     pub app_cert_pem: Option<String>,
     /// SN of that certificate.
     pub app_cert_sn: Option<String>,
+}
+
+/// An app as requests use it: the record, and its public key parsed once per read.
+#[derive(Debug)]
+pub struct App {
+    /// The stored row.
+    pub record: AppRecord,
+    /// `public_key_spki` parsed; `None` when no key is registered.
+    pub public_key: Option<Result<PublicKey, KeyError>>,
+}
+
+impl App {
+    fn new(record: AppRecord) -> Self {
+        let public_key = record.public_key_spki.as_deref().map(PublicKey::from_spki_der);
+        App { record, public_key }
+    }
 }
 
 /// Desk state values.
@@ -327,7 +345,7 @@ impl Store {
     /// The app as this process last read it (any generation), reading it when there is no copy.
     /// The `bool` says whether it was read just now. Check the generation against the nonce
     /// insert's before relying on it ([`Store::record_nonce`]).
-    pub async fn app_copy(&self, app_id: &str) -> Result<Option<(Arc<Versioned<AppRecord>>, bool)>, sqlx::Error> {
+    pub async fn app_copy(&self, app_id: &str) -> Result<Option<(Arc<Versioned<App>>, bool)>, sqlx::Error> {
         if let Some(copy) = self.apps.any(app_id) {
             return Ok(Some((copy, false)));
         }
@@ -335,7 +353,7 @@ impl Store {
     }
 
     /// Reads the app with the `apps` generation it was read at, and keeps the copy.
-    pub async fn app_read(&self, app_id: &str) -> Result<Option<Arc<Versioned<AppRecord>>>, sqlx::Error> {
+    pub async fn app_read(&self, app_id: &str) -> Result<Option<Arc<Versioned<App>>>, sqlx::Error> {
         let row: Option<Generational<AppRecord>> = sqlx::query_as(&format!(
             "SELECT {APP_COLUMNS}, (SELECT apps FROM generations) AS generation FROM apps WHERE app_id = ?"
         ))
@@ -346,7 +364,7 @@ impl Store {
             self.apps.forget(app_id);
             return Ok(None);
         };
-        let copy = Arc::new(Versioned { value: row.row, generation: row.generation });
+        let copy = Arc::new(Versioned { value: App::new(row.row), generation: row.generation });
         self.apps.put(app_id.to_owned(), copy.clone());
         Ok(Some(copy))
     }

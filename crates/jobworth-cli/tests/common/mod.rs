@@ -16,21 +16,23 @@ pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../alipay-v3/tests/fixtures").join(name)
 }
 
+/// The environment variables `jobworth query` falls back to (SPEC §5).
+pub const ALIPAY_VARS: [&str; 8] = [
+    "ALIPAY_ENDPOINT",
+    "ALIPAY_APP_ID",
+    "ALIPAY_PRIVATE_KEY",
+    "ALIPAY_PUBLIC_KEY",
+    "ALIPAY_APP_CERT",
+    "ALIPAY_CERT",
+    "ALIPAY_ROOT_CERT",
+    "ALIPAY_ENCRYPT_KEY",
+];
+
 /// The `jobworth` binary with a clean environment for the variables it reads, so a developer's
 /// ALIPAY_* settings cannot change a test's meaning.
 pub fn jobworth() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobworth"));
-    for var in [
-        "ALIPAY_ENDPOINT",
-        "ALIPAY_APP_ID",
-        "ALIPAY_PRIVATE_KEY",
-        "ALIPAY_PUBLIC_KEY",
-        "ALIPAY_APP_CERT",
-        "ALIPAY_CERT",
-        "ALIPAY_ROOT_CERT",
-        "ALIPAY_ENCRYPT_KEY",
-        "RUST_LOG",
-    ] {
+    for var in ALIPAY_VARS.iter().chain(&["RUST_LOG"]) {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1");
