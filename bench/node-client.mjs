@@ -121,6 +121,7 @@ async function main() {
   const latencies = [];
   let errors = 0;
   let firstError = null;
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(Math.round(args.duration * 1e9));
   const progress = process.stderr.isTTY
@@ -146,6 +147,7 @@ async function main() {
     }),
   );
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
   if (progress) {
     clearInterval(progress);
     process.stderr.write('\r\x1b[K');
@@ -166,6 +168,8 @@ async function main() {
     duration_secs: round(elapsed, 3),
     concurrency: args.concurrency,
     peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 1),
+    // Process CPU (user + system) during the timed loop only.
+    cpu_secs: round((cpu.user + cpu.system) / 1e6, 3),
     client: `alipay-sdk ${require('alipay-sdk/package.json').version} on node ${process.version}`,
   };
   if (args.json) {
