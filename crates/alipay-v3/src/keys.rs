@@ -210,6 +210,14 @@ impl PublicKey {
     }
 
     fn from_checked_spki(spki: &[u8]) -> Result<Self, KeyError> {
+        // RSA2 verification takes 2048 to 8192 bits: refuse any other size here, where it can be
+        // named, instead of failing every signature later.
+        let bits = aws_lc_rs::rsa::PublicKey::from_der(spki)
+            .map(|k| k.modulus_len() * 8)
+            .map_err(|_| KeyError::Format { expected: "an RSA public key" })?;
+        if !(2048..=8192).contains(&bits) {
+            return Err(KeyError::Rejected(format!("the RSA key is {bits} bits; RSA2 needs 2048 to 8192")));
+        }
         let parsed = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, spki)
             .map_err(|e| KeyError::Rejected(e.to_string()))?;
         Ok(PublicKey { parsed: Arc::new(parsed), spki: spki.into() })
