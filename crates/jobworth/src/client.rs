@@ -543,7 +543,12 @@ impl Client {
             _ => false,
         };
         let (code, message, links) = parse_error_body(body);
+        // Servers echo request data in their error text: what reaches a log is masked.
         let message = scrub(&message, &p.secrets);
+        let links = links
+            .into_iter()
+            .map(|l| Link { link: scrub(&l.link, &p.secrets), desc: l.desc.map(|d| scrub(&d, &p.secrets)) })
+            .collect();
         tracing::debug!(status = status.as_u16(), code = %code, "API error");
         Err(Error::from(ApiError {
             status,
