@@ -545,6 +545,10 @@ impl Client {
         let (code, message, links) = parse_error_body(body);
         // Servers echo request data in their error text: what reaches a log is masked.
         let message = scrub(&message, &p.secrets);
+        let code = match code {
+            ErrorCode::Other(text) => ErrorCode::Other(scrub(&text, &p.secrets)),
+            known => known,
+        };
         let links = links
             .into_iter()
             .map(|l| Link { link: scrub(&l.link, &p.secrets), desc: l.desc.map(|d| scrub(&d, &p.secrets)) })

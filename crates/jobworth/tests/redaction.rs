@@ -107,6 +107,15 @@ async fn every_form_of_an_echoed_cert_no_is_masked() {
         assert!(!shown.contains(form), "{form} leaks: {shown}");
     }
     assert!(shown.contains("证件号3405**********001X与3405*******1001不符"), "{shown}");
+
+    // Even a code that carries the number.
+    let server = RawServer::start(RawMode::Respond(Arc::new(|_| {
+        signed_http(400, r#"{"code":"BAD_34052419800101001x","message":"m"}"#)
+    })))
+    .await;
+    let e = client(&server.url()).authentication_query().conn_key("c").once_token("t").send().await.unwrap_err();
+    let shown = format!("{e}\n{e:?}");
+    assert!(!shown.to_lowercase().contains("34052419800101001x"), "{shown}");
 }
 
 #[test]
