@@ -235,10 +235,10 @@ impl Error {
 
     /// Whether the call reached (or may have reached) Alipay without a usable answer, so that a
     /// single-use `once_token` it carried may have been consumed and its result lost. True for
-    /// timeouts, lost connections, over-long answers, 408/429/499/5xx answers (see
-    /// [`ApiError::is_ambiguous`]), answers that failed verification, decryption or decoding, and
-    /// [`Error::TokenPossiblyConsumed`]. False when nothing was sent and for other 4xx refusals
-    /// (a refused request consumes nothing).
+    /// timeouts, lost connections, over-long answers, 408/429/499/5xx answers and error answers
+    /// without a code (see [`ApiError::is_ambiguous`]), answers that failed verification,
+    /// decryption or decoding, and [`Error::TokenPossiblyConsumed`]. False when nothing was sent
+    /// and for other refusals (a refused request consumes nothing).
     pub fn token_may_be_consumed(&self) -> bool {
         match self {
             Error::Config(_) | Error::NotSent(_) => false,
@@ -456,20 +456,23 @@ impl ApiError {
             )
     }
 
-    /// Whether the status leaves open that the request was processed anyway: 408 and 499 (a
-    /// proxy or the gateway gave up waiting while the work may still commit), 429 (some
-    /// gateways shed load after accepting), and every 5xx. A single-use token sent with such a
-    /// request may have been consumed.
+    /// Whether the answer leaves open that the request was processed anyway: its status is
+    /// ambiguous ([`status_is_ambiguous`](Self::status_is_ambiguous)), or it carries no error
+    /// code — then it is not Alipay's refusal (a proxy's page, or an answer whose signature was
+    /// stripped and status rewritten). A single-use token sent with such a request may have been
+    /// consumed.
     ///
     /// ```
     /// assert!(jobworth::ApiError::status_is_ambiguous(http::StatusCode::REQUEST_TIMEOUT));
     /// assert!(!jobworth::ApiError::status_is_ambiguous(http::StatusCode::BAD_REQUEST));
     /// ```
     pub fn is_ambiguous(&self) -> bool {
-        Self::status_is_ambiguous(self.status)
+        Self::status_is_ambiguous(self.status) || self.code.as_str().is_empty()
     }
 
-    /// [`is_ambiguous`](Self::is_ambiguous) for a bare status.
+    /// Whether a status leaves open that the request was processed: 408 and 499 (a proxy or
+    /// the gateway gave up waiting while the work may still commit), 429 (some gateways shed
+    /// load after accepting), and every 5xx.
     pub fn status_is_ambiguous(status: StatusCode) -> bool {
         matches!(status.as_u16(), 408 | 429 | 499) || status.is_server_error()
     }

@@ -117,6 +117,22 @@ async fn a_signed_success_relabelled_as_an_error_is_a_verification_failure() {
         assert!(text.contains("not an error") && text.contains("may already have been consumed"), "{text}");
         assert_token_possibly_consumed(&c, &server, &e, &what).await;
     }
+    // With the signature stripped as well it is no verified answer, but not a refusal either: an
+    // error answer without a code leaves the token possibly consumed.
+    for status in [400, 404] {
+        let unsigned = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{SUCCESS}",
+            SUCCESS.len()
+        )
+        .into_bytes();
+        let server = then_token_invalid(unsigned).await;
+        let c = client(&server.url());
+        let e = query(&c).send().await.unwrap_err();
+        let what = format!("unsigned success relabelled {status}");
+        assert!(matches!(&e, Error::Api(a) if a.code.as_str().is_empty() && !a.signed), "{what}: {e:?}");
+        assert!(e.to_string().contains("may already have been consumed"), "{what}: {e}");
+        assert_token_possibly_consumed(&c, &server, &e, &what).await;
+    }
     // Signed non-JSON and code-less bodies under an error status are refused the same way.
     for body in ["<html>teapot</html>", r#"{"message":"no code"}"#, r#"{"code":""}"#] {
         let server = RawServer::start(RawMode::Respond(Arc::new(move |_| signed_http(400, body)))).await;
