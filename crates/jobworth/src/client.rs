@@ -270,7 +270,7 @@ impl Client {
             )));
         }
         // The target as logged: secret values masked (stars left readable).
-        let mut log_target = call.path.clone();
+        let mut log_target = mask_id_numbers(&call.path);
         for (i, (k, v)) in call.query.iter().enumerate() {
             log_target.push(if i == 0 { '?' } else { '&' });
             log_target.push_str(&query::encode_component(k, QueryEncoding::Rfc3986));
@@ -332,7 +332,8 @@ impl Client {
         let max_retries = call.max_retries.unwrap_or(self.inner.max_retries);
         let mut info = RequestInfo {
             method: call.method.clone(),
-            path: call.path.clone(),
+            // Shown in every error and log line: a document number in the path is masked.
+            path: mask_id_numbers(&call.path),
             request_id: String::new(),
             attempts: 0,
             single_use_token: matches!(call.policy, Policy::SingleUse { .. }),

@@ -118,6 +118,19 @@ async fn every_form_of_an_echoed_cert_no_is_masked() {
     assert!(!shown.to_lowercase().contains("34052419800101001x"), "{shown}");
 }
 
+#[tokio::test]
+async fn a_document_number_in_a_path_is_masked_in_errors_and_logs() {
+    let buf = logs();
+    let c = builder(&closed_endpoint()).max_retries(0).build().unwrap();
+    let e = c.request(http::Method::GET, format!("/v3/people/{CERT_NO}/card")).send().await.unwrap_err();
+    let shown = format!("{e}\n{e:?}");
+    assert!(!shown.contains(CERT_NO), "{shown}");
+    assert!(shown.contains("/v3/people/1101**********0021/card"), "{shown}");
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("/v3/people/1101**********0021/card"), "{logs}");
+    assert_clean("logs", &logs);
+}
+
 #[test]
 fn debug_output_of_configuration_and_requests_is_clean() {
     let b = builder("http://127.0.0.1:9")
