@@ -54,16 +54,16 @@ impl PrivateKey {
     /// assert!(PrivateKey::parse("hello").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<Self, KeyError> {
-        let blocks = pem::decode_blocks(text).map_err(|e| match e {
+        // Every buffer holding the key's text or DER is wiped on drop.
+        let blocks = pem::decode_secret_blocks(text).map_err(|e| match e {
             pem::PemError::Empty => KeyError::Empty,
             other => KeyError::Encoding(other.as_str()),
         })?;
         let block = blocks
             .iter()
             .find(|b| b.label.as_deref().is_none_or(|l| l.ends_with("PRIVATE KEY")))
-            .ok_or_else(|| KeyError::WrongPemLabel(blocks[0].label.clone().unwrap_or_default()))?;
-        let der = Zeroizing::new(block.der.clone());
-        Self::from_der(&der)
+            .ok_or_else(|| KeyError::WrongPemLabel(blocks.first().and_then(|b| b.label.clone()).unwrap_or_default()))?;
+        Self::from_der(&block.der)
     }
 
     /// Parses DER, sniffing PKCS#1 vs PKCS#8.

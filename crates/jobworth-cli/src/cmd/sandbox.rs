@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::error::CliError;
 
-#[derive(Debug, clap::Args)]
+/// `Debug` is written by hand (end of file): the struct holds the admin token.
+#[derive(clap::Args)]
 pub struct Args {
     /// Address to listen on; port 0 picks a free port (the `listening on` line tells which)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8340")]
@@ -127,5 +128,27 @@ async fn shutdown_signal() -> &'static str {
     {
         let _ = tokio::signal::ctrl_c().await;
         "Ctrl-C"
+    }
+}
+
+impl std::fmt::Debug for Args {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Args")
+            .field("listen", &self.listen)
+            .field("data", &self.data)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use clap::Parser;
+
+    #[test]
+    fn debug_hides_the_admin_token() {
+        let cli = crate::cli::Cli::try_parse_from(["jobworth", "sandbox", "--admin-token", "adm-secret-7f3c"]).unwrap();
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("adm-secret-7f3c") && shown.contains("<redacted>"), "{shown}");
     }
 }
