@@ -314,3 +314,30 @@ fn keys_generate_never_follows_a_symbolic_link() {
         std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+/// The admin token read from a file never appears on the command line, and gates the control plane.
+#[test]
+fn sandbox_admin_token_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("admin-token");
+    std::fs::write(&file, "adm-file-token-81c2\n").unwrap();
+    let sandbox = common::SandboxProcess::start_with(&["--admin-token-file", file.to_str().unwrap()]);
+    let (status, _) = common::http("GET", &format!("{}/sandbox/personas", sandbox.base_url), None);
+    assert_eq!(status, 401);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let status = rt.block_on(async {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let res = client
+            .get(format!("{}/sandbox/personas", sandbox.base_url))
+            .bearer_auth("adm-file-token-81c2")
+            .send()
+            .await
+            .unwrap();
+        res.status().as_u16()
+    });
+    assert_eq!(status, 200, "the trailing newline of the file is not part of the token");
+    // Both forms at once is a usage error.
+    let (code, _, err) =
+        run(jobworth().args(["sandbox", "--admin-token", "x", "--admin-token-file", file.to_str().unwrap()]));
+    assert_eq!(code, 2, "{err}");
+}
