@@ -119,6 +119,10 @@ export async function api(base, method, route, body, { headers = {} } = {}) {
   const init = { method, headers: { accept: 'application/json', ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  // The control plane refuses a POST that is not declared JSON (a web page can send text/plain
+  // without a preflight), body or not.
+  if (method === 'POST' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
     init.headers['content-type'] = 'application/json';
   }
   const res = await fetch(`${base}${route}`, init);

@@ -30,6 +30,9 @@ pub struct CertInfo {
     pub spki_der: Vec<u8>,
 }
 
+/// Longest serial number accepted, in octets (RFC 5280 §4.1.2.2).
+const MAX_SERIAL_OCTETS: usize = 20;
+
 impl CertInfo {
     /// Reads one certificate from DER.
     pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
@@ -46,6 +49,12 @@ impl CertInfo {
         }
         if first.tag != der::INTEGER {
             return Err(CertError::Der("serial number is not an INTEGER"));
+        }
+        // RFC 5280 caps serials at 20 octets; the decimal conversion is quadratic in the length,
+        // so a longer one (a hostile certificate) is refused before it runs.
+        let significant = first.content.iter().skip_while(|&&b| b == 0).count();
+        if significant > MAX_SERIAL_OCTETS {
+            return Err(CertError::Der("serial number is longer than 20 octets (RFC 5280)"));
         }
         let serial_decimal = der::be_to_decimal(first.content);
         tbs.expect(der::SEQUENCE).map_err(CertError::Der)?; // signature
@@ -199,5 +208,42 @@ mod tests {
         assert!(parse_bundle("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----").is_err());
         assert!(parse_bundle_bytes(&[0x30, 0x80]).is_err());
         assert_eq!(escape("a,b"), "a\\,b");
+    }
+
+    /// DER TLV with a definite length.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let n = content.len();
+        if n < 0x80 {
+            out.push(n as u8);
+        } else {
+            let bytes: Vec<u8> = n.to_be_bytes().iter().copied().skip_while(|&b| b == 0).collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend(bytes);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    fn cert_with_serial(serial: &[u8]) -> Vec<u8> {
+        let tbs = tlv(der::SEQUENCE, &tlv(der::INTEGER, serial));
+        let alg = tlv(der::SEQUENCE, &tlv(der::OID, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]));
+        tlv(der::SEQUENCE, &[tbs, alg, tlv(der::BIT_STRING, &[0])].concat())
+    }
+
+    /// A megabyte-long serial used to take minutes in the decimal conversion; it is refused at once.
+    #[test]
+    fn overlong_serials_are_refused_fast() {
+        let t = std::time::Instant::now();
+        let e = CertInfo::from_der(&cert_with_serial(&vec![0x7f; 1 << 20])).unwrap_err();
+        assert!(e.to_string().contains("20 octets"), "{e}");
+        assert!(t.elapsed() < std::time::Duration::from_millis(200), "{:?}", t.elapsed());
+        let e = CertInfo::from_der(&cert_with_serial(&[0x7f; 21])).unwrap_err();
+        assert!(e.to_string().contains("20 octets"), "{e}");
+        // 20 octets, and 21 with the leading zero of a positive INTEGER, get past the serial check.
+        for serial in [vec![0x7f; 20], [vec![0], vec![0xff; 20]].concat()] {
+            let e = CertInfo::from_der(&cert_with_serial(&serial)).unwrap_err();
+            assert!(!e.to_string().contains("20 octets"), "{e}");
+        }
     }
 }

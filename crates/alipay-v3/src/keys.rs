@@ -54,16 +54,16 @@ impl PrivateKey {
     /// assert!(PrivateKey::parse("hello").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<Self, KeyError> {
-        let blocks = pem::decode_blocks(text).map_err(|e| match e {
+        // Every buffer holding the key's text or DER is wiped on drop.
+        let blocks = pem::decode_secret_blocks(text).map_err(|e| match e {
             pem::PemError::Empty => KeyError::Empty,
             other => KeyError::Encoding(other.as_str()),
         })?;
         let block = blocks
             .iter()
             .find(|b| b.label.as_deref().is_none_or(|l| l.ends_with("PRIVATE KEY")))
-            .ok_or_else(|| KeyError::WrongPemLabel(blocks[0].label.clone().unwrap_or_default()))?;
-        let der = Zeroizing::new(block.der.clone());
-        Self::from_der(&der)
+            .ok_or_else(|| KeyError::WrongPemLabel(blocks.first().and_then(|b| b.label.clone()).unwrap_or_default()))?;
+        Self::from_der(&block.der)
     }
 
     /// Parses DER, sniffing PKCS#1 vs PKCS#8.
@@ -210,6 +210,14 @@ impl PublicKey {
     }
 
     fn from_checked_spki(spki: &[u8]) -> Result<Self, KeyError> {
+        // RSA2 verification takes 2048 to 8192 bits: refuse any other size here, where it can be
+        // named, instead of failing every signature later.
+        let bits = aws_lc_rs::rsa::PublicKey::from_der(spki)
+            .map(|k| k.modulus_len() * 8)
+            .map_err(|_| KeyError::Format { expected: "an RSA public key" })?;
+        if !(2048..=8192).contains(&bits) {
+            return Err(KeyError::Rejected(format!("the RSA key is {bits} bits; RSA2 needs 2048 to 8192")));
+        }
         let parsed = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, spki)
             .map_err(|e| KeyError::Rejected(e.to_string()))?;
         Ok(PublicKey { parsed: Arc::new(parsed), spki: spki.into() })

@@ -5,6 +5,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use zeroize::Zeroizing;
 
 /// One decoded block: its label (`None` for bare base64) and DER bytes.
 #[derive(Clone, PartialEq, Eq)]
@@ -46,21 +47,49 @@ impl PemError {
 
 /// Decodes standard base64 ignoring all ASCII whitespace.
 pub fn decode_base64_lenient(text: &str) -> Option<Vec<u8>> {
-    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    decode_base64_wiped(text).map(|d| d.to_vec())
+}
+
+/// [`decode_base64_lenient`] for secrets: the compacted text and the result are wiped on drop.
+fn decode_base64_wiped(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    // Sized up front: a growing buffer would leave unwiped copies of key text behind.
+    let mut compact = Zeroizing::new(Vec::with_capacity(text.len()));
+    compact.extend(text.bytes().filter(|b| !b.is_ascii_whitespace()));
     if compact.is_empty() {
         return None;
     }
-    STANDARD.decode(&compact).ok()
+    STANDARD.decode(&*compact).ok().map(Zeroizing::new)
+}
+
+/// A decoded block that may hold a private key: its bytes are wiped on drop.
+#[derive(Clone)]
+pub struct SecretBlock {
+    /// The word(s) after `-----BEGIN `, e.g. `PRIVATE KEY`.
+    pub label: Option<String>,
+    /// The decoded bytes, wiped on drop.
+    pub der: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SecretBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretBlock").field("label", &self.label).field("len", &self.der.len()).finish()
+    }
 }
 
 /// Reads every PEM block in `text`; if there is no armor at all, the whole text as bare base64.
 pub fn decode_blocks(text: &str) -> Result<Vec<Block>, PemError> {
+    Ok(decode_secret_blocks(text)?.into_iter().map(|b| Block { label: b.label, der: b.der.to_vec() }).collect())
+}
+
+/// [`decode_blocks`] for text that may hold a private key: every intermediate buffer and the
+/// result are wiped on drop.
+pub fn decode_secret_blocks(text: &str) -> Result<Vec<SecretBlock>, PemError> {
     if text.trim().is_empty() {
         return Err(PemError::Empty);
     }
     if !text.contains("-----BEGIN ") {
-        let der = decode_base64_lenient(text).ok_or(PemError::Base64)?;
-        return Ok(vec![Block { label: None, der }]);
+        let der = decode_base64_wiped(text).ok_or(PemError::Base64)?;
+        return Ok(vec![SecretBlock { label: None, der }]);
     }
     let mut out = Vec::new();
     let mut rest = text;
@@ -72,9 +101,12 @@ pub fn decode_blocks(text: &str) -> Result<Vec<Block>, PemError> {
         let end = body_start.find("-----END ").ok_or(PemError::Unterminated)?;
         let body = &body_start[..end];
         // Skip RFC 1421 headers such as "Proc-Type:" if any.
-        let b64: String = body.lines().filter(|l| !l.contains(':')).collect::<Vec<_>>().join("");
-        let der = decode_base64_lenient(&b64).ok_or(PemError::Base64)?;
-        out.push(Block { label: Some(label), der });
+        let mut b64 = Zeroizing::new(String::with_capacity(body.len()));
+        for line in body.lines().filter(|l| !l.contains(':')) {
+            b64.push_str(line);
+        }
+        let der = decode_base64_wiped(&b64).ok_or(PemError::Base64)?;
+        out.push(SecretBlock { label: Some(label), der });
         let tail = &body_start[end + 9..];
         rest = match tail.find("-----") {
             Some(i) => &tail[i + 5..],
@@ -84,15 +116,23 @@ pub fn decode_blocks(text: &str) -> Result<Vec<Block>, PemError> {
     Ok(out)
 }
 
-/// Wraps DER as PEM with 64-column lines and a trailing newline.
+/// Wraps DER as PEM with 64-column lines and a trailing newline. The intermediate base64 is
+/// wiped and the result allocated once, so encoding a private key leaves no stray copies (wrap
+/// the result in `Zeroizing` to wipe it too).
 pub fn encode(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let mut s = format!("-----BEGIN {label}-----\n");
+    let b64 = Zeroizing::new(STANDARD.encode(der));
+    let lines = b64.len().div_ceil(64);
+    let mut s = String::with_capacity(2 * (label.len() + 16) + b64.len() + lines);
+    for part in ["-----BEGIN ", label, "-----\n"] {
+        s.push_str(part);
+    }
     for chunk in b64.as_bytes().chunks(64) {
         s.push_str(std::str::from_utf8(chunk).unwrap_or_default());
         s.push('\n');
     }
-    s.push_str(&format!("-----END {label}-----\n"));
+    for part in ["-----END ", label, "-----\n"] {
+        s.push_str(part);
+    }
     s
 }
 
@@ -111,6 +151,18 @@ mod tests {
         assert_eq!(b[0].der, vec![9; 100]);
         let two = format!("{p}junk\r\n{}", encode("Z", &[1]));
         assert_eq!(decode_blocks(&two).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn secret_blocks_are_wiped_and_encoding_allocates_once() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let p = encode("PRIVATE KEY", &[7; 1217]);
+        assert_eq!(p.len(), p.capacity(), "no reallocation left a copy behind");
+        let b = decode_secret_blocks(&p).unwrap();
+        wiped_on_drop(&b[0].der);
+        assert_eq!(*b[0].der, vec![7; 1217]);
+        assert!(!format!("{:?}", b[0]).contains("7, 7"));
+        assert_eq!(decode_blocks(&p).unwrap()[0].der, vec![7; 1217]);
     }
 
     #[test]

@@ -22,6 +22,43 @@ pub struct Config {
     /// When set, control-plane routes accept any peer that sends `Authorization: Bearer TOKEN`
     /// (and only those); when unset they accept loopback peers only.
     pub admin_token: Option<String>,
+    /// Answer query parameters the endpoint does not define instead of refusing them
+    /// (`--allow-unknown-params`).
+    pub allow_unknown_params: bool,
+    /// Host names, besides loopback addresses and `localhost`, that the control plane and the
+    /// desk pages answer to (`--allowed-host`). Anything else is refused, which keeps a web page
+    /// that rebinds its own name to 127.0.0.1 away from the control plane.
+    pub allowed_hosts: Vec<String>,
+    /// The `cert_type` assumed when a query sends `cert_no` without one (`--default-cert-type`).
+    /// Unset, such a query is refused; the PHP v3 SDK drops every parameter whose value is "0",
+    /// so its ID-card queries arrive that way, and `Some("0")` serves them.
+    pub default_cert_type: Option<String>,
+    /// Connection limits of the HTTP server.
+    pub limits: Limits,
+}
+
+/// How the server protects itself from slow, idle and too many clients.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// A connection that has not sent a complete request head within this time is closed; the
+    /// clock also runs while a keep-alive connection waits for its next request, so this is the
+    /// idle limit too (default 30 s).
+    pub header_read_timeout: Duration,
+    /// Longest time to receive a request body (default 30 s); past it the answer is `408`.
+    pub body_read_timeout: Duration,
+    /// Open connections served at once (default 1024); past it a connection gets `503` and is
+    /// closed.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
 }
 
 impl Default for Config {
@@ -33,6 +70,10 @@ impl Default for Config {
             token_ttl: Duration::from_secs(300),
             unsigned_errors: false,
             admin_token: None,
+            allow_unknown_params: false,
+            allowed_hosts: Vec::new(),
+            default_cert_type: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -46,6 +87,10 @@ impl fmt::Debug for Config {
             .field("token_ttl", &self.token_ttl)
             .field("unsigned_errors", &self.unsigned_errors)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .field("allow_unknown_params", &self.allow_unknown_params)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("default_cert_type", &self.default_cert_type)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -60,6 +105,11 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8340");
         assert_eq!(c.timestamp_window, Duration::from_secs(900));
         assert_eq!(c.token_ttl, Duration::from_secs(300));
+        assert!(!c.allow_unknown_params && c.allowed_hosts.is_empty() && c.default_cert_type.is_none());
+        assert_eq!(c.limits.header_read_timeout, Duration::from_secs(30));
+        assert!(c.limits.header_read_timeout <= Duration::from_secs(120), "idle connections close within 120 s");
+        assert_eq!(c.limits.body_read_timeout, Duration::from_secs(30));
+        assert_eq!(c.limits.max_connections, 1024);
         assert!(!format!("{c:?}").contains("s3cret"));
     }
 }

@@ -83,6 +83,16 @@ pub(crate) async fn health() -> Response {
     created(StatusCode::OK, &serde_json::json!({"status": "ok"}))
 }
 
+/// The OpenAPI 3.1 document of every route, kept in the repository beside the crate.
+const OPENAPI: &str = include_str!("../openapi.json");
+
+/// `GET /sandbox/openapi.json`
+pub(crate) async fn openapi() -> Response {
+    let mut res = OPENAPI.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    res
+}
+
 /// `GET /sandbox/alipay-public-key` — SPKI PEM as text.
 pub(crate) async fn alipay_public_key(State(state): State<AppState>) -> Response {
     let mut res = state.alipay_public_key_pem().to_string().into_response();

@@ -2,6 +2,7 @@
 //! (complete as a persona, resolve a pending verification, cancel). Shared by the JSON control
 //! plane and the HTML pages.
 
+use alipay_v3::aes::AesKey;
 use alipay_v3::keys::PublicKey;
 use alipay_v3::order::{parse_order_string, verify_order_string};
 use alipay_v3::OrderStringError;
@@ -94,6 +95,33 @@ pub(crate) async fn open(state: &AppState, order_str: &str) -> Result<(Desk, boo
         }
     }
     let biz = params.get("biz_content").ok_or_else(|| ApiError::Invalid("order string has no biz_content".into()))?;
+    // With an AES key configured the official SDKs send biz_content encrypted (signed as
+    // ciphertext) and say so in encrypt_type.
+    let decrypted;
+    let biz: &str = biz;
+    let biz = match params.get("encrypt_type") {
+        None | Some("") => biz,
+        Some(t) if t.eq_ignore_ascii_case("AES") => {
+            let key_b64 = app.encrypt_key.as_deref().ok_or_else(|| {
+                ApiError::gateway(
+                    "missing-encrypt-key",
+                    "缺少加密密钥 (the order string is encrypted but no encrypt_key is registered for this app)",
+                )
+            })?;
+            let key =
+                AesKey::from_base64(key_b64).map_err(|e| ApiError::Internal(format!("stored encrypt key: {e}")))?;
+            decrypted = key.decrypt_to_string(biz).map_err(|e| {
+                ApiError::gateway("decryption-error", format!("解密出错 (order string biz_content: {e})"))
+            })?;
+            decrypted.as_str()
+        }
+        Some(_) => {
+            return Err(ApiError::gateway(
+                "invalid-encrypt-type",
+                "无效的加密类型 (the order string's encrypt_type must be AES)",
+            ))
+        }
+    };
     let biz: Map<String, Value> = match serde_json::from_str(biz) {
         Ok(Value::Object(m)) => m,
         _ => return Err(ApiError::Invalid("biz_content is not a JSON object".into())),

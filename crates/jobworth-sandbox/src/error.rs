@@ -39,6 +39,12 @@ pub enum ApiError {
     /// The request body is over the limit; HTTP 413.
     #[error("request body too large")]
     TooLarge,
+    /// A control-plane POST whose body is not declared `application/json`; HTTP 415.
+    #[error("unsupported-media-type: {0}")]
+    UnsupportedMediaType(String),
+    /// The server is at its connection cap; HTTP 503.
+    #[error("service-unavailable: {0}")]
+    Unavailable(String),
     /// Anything that is the sandbox's fault; HTTP 500 `SYSTEM_ERROR`. The detail is logged, not sent.
     #[error("SYSTEM_ERROR: {0}")]
     Internal(String),
@@ -69,6 +75,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +92,8 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Timeout => "request-timeout",
             ApiError::TooLarge => "invalid-request-data",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::Unavailable(_) => "service-unavailable",
             ApiError::Internal(_) => "SYSTEM_ERROR",
         }
     }
@@ -97,7 +107,9 @@ impl ApiError {
             | ApiError::Unauthorized(m)
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
-            | ApiError::Conflict(m) => m,
+            | ApiError::Conflict(m)
+            | ApiError::UnsupportedMediaType(m)
+            | ApiError::Unavailable(m) => m,
             ApiError::Timeout => "请求超时 (request timed out)",
             ApiError::TooLarge => "请求体过大 (request body too large)",
             ApiError::Internal(_) => "系统繁忙 (internal error, see the sandbox log)",

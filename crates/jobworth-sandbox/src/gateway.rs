@@ -144,6 +144,17 @@ pub(crate) async fn verify(
     // Checked above: the signature verified over it.
     let signed_body = signed_body.unwrap_or_default();
 
+    // Optional (the PHP SDK never sends it), but when sent it must name this sandbox's root.
+    if let Some(sent) = headers.get(h::ROOT_CERT_SN) {
+        if sent.to_str().ok().map(str::trim) != Some(state.keys().root_cert_sn.as_str()) {
+            return Err(ApiError::gateway(
+                "invalid-alipay-root-cert-sn",
+                "支付宝根证书SN无效 (alipay-root-cert-sn is not the SN of the sandbox's root certificate; \
+                 configure the alipay_root_cert that POST /sandbox/apps returns)",
+            ));
+        }
+    }
+
     let now = now_ms();
     let window = state.cfg().timestamp_window;
     let ts = i64::try_from(auth.timestamp_ms).unwrap_or(i64::MAX);
@@ -153,12 +164,25 @@ pub(crate) async fn verify(
             format!("非法的时间戳参数 (timestamp is more than {}s away from the sandbox clock)", window.as_secs()),
         ));
     }
-    let generations = store.record_nonce(&auth.app_id, &auth.nonce, ts, window).await?.ok_or_else(|| {
+    let recorded = store.record_nonce(&auth.app_id, &auth.nonce, ts, window).await?.ok_or_else(|| {
         ApiError::gateway(
             "invalid-signature",
             "验签出错 (replay: this nonce was already used by this app within the timestamp window)",
         )
     })?;
+    // Another process on this data dir with a shorter window may have pruned nonces this one
+    // would still accept: a request older than the log's horizon cannot be told from a replay.
+    if ts < recorded.pruned_before {
+        return Err(ApiError::gateway(
+            "invalid-timestamp",
+            format!(
+                "非法的时间戳参数 (timestamp is older than the nonce log kept on this data dir ({} ms ago); \
+                 another sandbox process on it runs with a shorter --timestamp-window)",
+                now.saturating_sub(recorded.pruned_before)
+            ),
+        ));
+    }
+    let generations = recorded.generations;
     if app.generation != generations.apps {
         // Some process wrote `apps` since the copy was read: judge the request on the app as it
         // is now.

@@ -33,11 +33,20 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::business("INVALID_PARAMETER", message)
 }
 
+/// Most parameters a query may carry; the endpoint defines nine.
+const MAX_PARAMS: usize = 64;
+
 impl Params {
-    fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
-        let pairs = parse_query(raw.unwrap_or("")).map_err(|e| invalid(format!("参数有误 (query string: {e})")))?;
+    /// `allow_unknown`: answer a parameter the endpoint does not define instead of refusing it.
+    fn parse(raw: Option<&str>, allow_unknown: bool) -> Result<Self, ApiError> {
+        let raw = raw.unwrap_or("");
+        // Counted before decoding, so a query of 10,000 parameters is refused without building them.
+        let count = if raw.is_empty() { 0 } else { raw.split('&').filter(|p| !p.is_empty()).count() };
+        if count > MAX_PARAMS {
+            return Err(invalid(format!("参数有误 ({count} parameters; at most {MAX_PARAMS} are accepted)")));
+        }
+        let pairs = parse_query(raw).map_err(|e| invalid(format!("参数有误 (query string: {e})")))?;
         let mut p = Params::default();
-        // A set keeps a 10k-parameter query linear.
         let mut seen = std::collections::HashSet::with_capacity(pairs.len());
         for (k, v) in &pairs {
             if !seen.insert(k.as_str()) {
@@ -53,13 +62,34 @@ impl Params {
                 "open_id" => &mut p.open_id,
                 "cert_no" => &mut p.cert_no,
                 "cert_type" => &mut p.cert_type,
-                _ => continue, // unknown parameters are ignored, as gateways do
+                _ if allow_unknown => continue,
+                // A typo such as `onceToken` would otherwise look like a missing parameter.
+                _ => {
+                    return Err(invalid(format!(
+                        "参数有误 (unknown parameter {}; this endpoint takes {})",
+                        printable(k),
+                        PARAM_NAMES.join(", ")
+                    )))
+                }
             };
             *slot = Some(v.clone()).filter(|v| !v.is_empty());
         }
         Ok(p)
     }
 }
+
+/// The parameters of the authentication query, in the order of the official SDKs' signature.
+const PARAM_NAMES: [&str; 9] = [
+    "conn_key",
+    "once_token",
+    "query_type",
+    "identity_type",
+    "service_id",
+    "user_id",
+    "open_id",
+    "cert_no",
+    "cert_type",
+];
 
 /// A parameter name safe to echo in a message (no control characters, bounded).
 fn printable(s: &str) -> String {
@@ -107,7 +137,10 @@ pub(crate) async fn authentication_query(
     generations: Generations,
     raw_query: Option<&str>,
 ) -> Result<Vec<u8>, ApiError> {
-    let p = Params::parse(raw_query)?;
+    let mut p = Params::parse(raw_query, state.cfg().allow_unknown_params)?;
+    if p.cert_no.is_some() && p.cert_type.is_none() {
+        p.cert_type.clone_from(&state.cfg().default_cert_type);
+    }
     let conn_key = p.conn_key.as_deref().ok_or_else(|| invalid("参数有误 (conn_key is required)"))?;
     let once_token = p.once_token.as_deref().ok_or_else(|| invalid("参数有误 (once_token is required)"))?;
     let service_id = p.service_id.as_deref().ok_or_else(|| invalid("参数有误 (service_id is required)"))?;
@@ -266,15 +299,22 @@ mod tests {
 
     #[test]
     fn params() {
-        let p = Params::parse(Some("conn_key=a%20b&cert_no=&x=1&x=2")).unwrap_err();
+        let p = Params::parse(Some("conn_key=a%20b&cert_no=&x=1&x=2"), true).unwrap_err();
         assert_eq!(p.code(), "INVALID_PARAMETER");
-        let p = Params::parse(Some("conn_key=a%20b&cert_no=&zzz=1")).unwrap();
+        let p = Params::parse(Some("conn_key=a%20b&cert_no=&zzz=1"), true).unwrap();
         assert_eq!(p.conn_key.as_deref(), Some("a b"));
         assert_eq!(p.cert_no, None);
-        assert_eq!(Params::parse(Some("a=%zz")).unwrap_err().code(), "INVALID_PARAMETER");
-        assert_eq!(Params::parse(None).unwrap().conn_key, None);
-        let dup = Params::parse(Some("user_id=1&user_id=1")).unwrap_err();
+        let unknown = Params::parse(Some("conn_key=a&onceToken=t"), false).unwrap_err();
+        assert_eq!(unknown.code(), "INVALID_PARAMETER");
+        assert!(unknown.message().contains("onceToken"), "{}", unknown.message());
+        assert_eq!(Params::parse(Some("a=%zz"), true).unwrap_err().code(), "INVALID_PARAMETER");
+        assert_eq!(Params::parse(None, false).unwrap().conn_key, None);
+        let dup = Params::parse(Some("user_id=1&user_id=1"), false).unwrap_err();
         assert!(dup.message().contains("user_id"));
+        let many: Vec<String> = (0..65).map(|i| format!("p{i}=1")).collect();
+        let too_many = Params::parse(Some(&many.join("&")), true).unwrap_err();
+        assert!(too_many.message().contains("65 parameters"), "{}", too_many.message());
+        assert!(Params::parse(Some(&many[..64].join("&")), true).is_ok());
     }
 
     #[test]

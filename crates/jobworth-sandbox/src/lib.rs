@@ -16,6 +16,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bodies;
+mod browser;
 mod ca;
 mod cache;
 pub mod cert_no;
@@ -28,6 +30,7 @@ mod jobworth;
 mod multipart;
 mod pages;
 pub mod personas;
+mod serve;
 mod state;
 mod store;
 mod writer;
@@ -43,13 +46,11 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use ca::CaError;
-pub use config::Config;
+pub use config::{Config, Limits};
 pub use error::ApiError;
 pub use gateway::AUTHENTICATION_PATH;
 pub use jobworth::merchant_identity_id;
@@ -58,8 +59,6 @@ pub use store::{StoreError, DB_FILE};
 
 /// Largest request body accepted (bytes).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
-/// Longest a request may take, body included.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long `shutdown` waits for in-flight requests before cutting them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -82,6 +81,7 @@ pub fn app(state: AppState) -> Router {
     let trace_id = HeaderName::from_static(TRACE_ID);
     let control = Router::new()
         .route("/sandbox/health", get(control::health))
+        .route("/sandbox/openapi.json", get(control::openapi))
         .route("/sandbox/alipay-public-key", get(control::alipay_public_key))
         .route("/sandbox/apps", post(control::register_app))
         .route("/sandbox/personas", get(control::personas))
@@ -90,22 +90,25 @@ pub fn app(state: AppState) -> Router {
         .route("/sandbox/desk/{desk_id}/resolve", post(control::resolve))
         .route("/sandbox/desk/{desk_id}/cancel", post(control::cancel))
         .route("/sandbox/authentications", post(control::authentications))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), control::guard));
-    Router::new()
-        .merge(control)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), control::guard))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), browser::control));
+    let pages = Router::new()
         .route("/desk", get(pages::open_page))
         .route("/desk/{desk_id}", get(pages::show_page))
         .route("/desk/{desk_id}/complete", post(pages::complete_form))
         .route("/desk/{desk_id}/resolve", post(pages::resolve_form))
         .route("/desk/{desk_id}/cancel", post(pages::cancel_form))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), browser::pages));
+    Router::new()
+        .merge(control)
+        .merge(pages)
         .route("/v3", any(gateway::v3))
         .route("/v3/", any(gateway::v3))
         .route("/v3/{*rest}", any(gateway::v3))
         .fallback(control::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // Layers listed innermost first.
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), bodies::buffer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), gateway::finish))
         .layer(PropagateRequestIdLayer::new(trace_id.clone()))
         .layer(
@@ -147,15 +150,8 @@ impl Sandbox {
         let state = AppState::open_with_base(cfg, base_url.clone()).await?;
         let router = app(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(async move {
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            let served = axum::serve(listener, service).with_graceful_shutdown(async move {
-                let _ = rx.await;
-            });
-            if let Err(e) = served.await {
-                tracing::error!(error = %e, "sandbox server stopped");
-            }
-        });
+        let limits = state.cfg().limits.clone();
+        let handle = tokio::spawn(serve::serve(listener, router, limits, rx));
         tracing::info!(%base_url, "sandbox listening");
         Ok(RunningSandbox { addr, base_url, state, stop: Some(tx), handle: Some(handle) })
     }

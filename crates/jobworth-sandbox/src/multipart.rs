@@ -1,11 +1,17 @@
 //! The one thing the gateway needs from a `multipart/form-data` request: the text of the part
 //! named `data`, which is the signed BODY (protocol §1.6).
 
+/// Longest boundary RFC 2046 allows. A longer one is not multipart: the body is then signed as
+/// it is, and the signature check refuses it.
+const MAX_BOUNDARY: usize = 70;
+
+/// Linear-time substring search (Two-Way): the body runs through it before the signature is
+/// checked, so a crafted body must not make it quadratic.
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
+    if needle.is_empty() {
         return None;
     }
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// The `boundary` parameter of a `multipart/form-data` content type.
@@ -16,7 +22,10 @@ pub fn boundary(content_type: &str) -> Option<&str> {
     }
     params.split(';').find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("boundary").then(|| v.trim().trim_matches('"')).filter(|b| !b.is_empty())
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"'))
+            .filter(|b| !b.is_empty() && b.len() <= MAX_BOUNDARY)
     })
 }
 
@@ -24,6 +33,7 @@ pub fn boundary(content_type: &str) -> Option<&str> {
 /// well-formed multipart).
 pub fn data_part<'a>(boundary: &str, body: &'a [u8]) -> Option<&'a [u8]> {
     let delim = format!("--{boundary}");
+    let part_end = format!("\r\n{delim}");
     let mut rest = &body[find(body, delim.as_bytes())? + delim.len()..];
     loop {
         if rest.starts_with(b"--") {
@@ -33,7 +43,7 @@ pub fn data_part<'a>(boundary: &str, body: &'a [u8]) -> Option<&'a [u8]> {
         let head_end = find(rest_after_crlf, b"\r\n\r\n")?;
         let headers = std::str::from_utf8(&rest_after_crlf[..head_end]).ok()?;
         let content_start = &rest_after_crlf[head_end + 4..];
-        let next = find(content_start, format!("\r\n{delim}").as_bytes())?;
+        let next = find(content_start, part_end.as_bytes())?;
         let content = &content_start[..next];
         if headers.lines().any(is_data_disposition) {
             return Some(content);
@@ -80,5 +90,41 @@ mod tests {
         assert_eq!(boundary("application/json"), None);
         assert_eq!(boundary("multipart/form-data; boundary=\"q\""), Some("q"));
         assert_eq!(boundary("multipart/form-data"), None);
+        let long = format!("multipart/form-data; boundary={}", "b".repeat(71));
+        assert_eq!(boundary(&long), None);
+        let max = format!("multipart/form-data; boundary={}", "b".repeat(70));
+        assert_eq!(boundary(&max).map(str::len), Some(70));
+    }
+
+    /// Time per byte stays flat from 256 KiB to 2 MiB for the worst inputs found: a body of
+    /// near-boundaries, and one of many tiny parts. A quadratic search grows 8× per byte here.
+    #[test]
+    fn linear_in_the_body() {
+        let b = "x".repeat(70);
+        let near = |n: usize| {
+            format!("--{b}\r\n\r\n")
+                .into_bytes()
+                .into_iter()
+                .chain(std::iter::repeat(format!("\r\n--{}", &b[..69])).flat_map(String::into_bytes).take(n))
+                .collect::<Vec<u8>>()
+        };
+        let parts = |n: usize| {
+            let part = format!("--{b}\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nv\r\n");
+            part.repeat(n / part.len() + 1).into_bytes()
+        };
+        for make in [&near as &dyn Fn(usize) -> Vec<u8>, &parts] {
+            let per_byte = |n: usize| {
+                let body = make(n);
+                let t = std::time::Instant::now();
+                for _ in 0..3 {
+                    assert_eq!(data_part(&b, &body), None);
+                }
+                t.elapsed().as_secs_f64() / (3.0 * body.len() as f64)
+            };
+            let small = per_byte(256 * 1024);
+            let large = per_byte(2 * 1024 * 1024);
+            assert!(large < small * 4.0 + 2e-9, "per byte: {small:e} s at 256 KiB, {large:e} s at 2 MiB");
+            assert!(large * 2.0 * 1024.0 * 1024.0 < 1.0, "2 MiB took {} s", large * 2e6);
+        }
     }
 }

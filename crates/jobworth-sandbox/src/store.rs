@@ -19,12 +19,15 @@ use alipay_v3::keys::PublicKey;
 use alipay_v3::KeyError;
 use tokio::sync::oneshot;
 
-use crate::cache::{Copies, Generations, Versioned};
-use crate::writer::{NonceError, Writer};
+use crate::cache::{Copies, Versioned};
+use crate::writer::{NonceError, Recorded, Writer};
 
 /// Schema migrations: (version, SQL). Applied in order inside one `BEGIN IMMEDIATE`.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("migrations/001_init.sql")), (2, include_str!("migrations/002_generations.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/001_init.sql")),
+    (2, include_str!("migrations/002_generations.sql")),
+    (3, include_str!("migrations/003_nonce_horizon.sql")),
+];
 
 /// File name of the database inside the data dir.
 pub const DB_FILE: &str = "sandbox.db";
@@ -49,6 +52,30 @@ pub enum StoreError {
     /// The schema is newer than this build knows.
     #[error("data dir has schema version {0}, newer than this sandbox supports ({1})")]
     TooNew(i64, i64),
+}
+
+/// Makes the data dir (mode 0700) and the database file (0600) private to the user: they hold the
+/// sandbox's signing key, its CA key and the apps' AES keys. SQLite gives its `-wal` and `-shm`
+/// files the mode of the database file.
+fn private_files(data_dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(data_dir)?;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+        let db = data_dir.join(DB_FILE);
+        let file = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(&db)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        for suffix in ["-wal", "-shm"] {
+            let side = data_dir.join(format!("{DB_FILE}{suffix}"));
+            if side.exists() {
+                std::fs::set_permissions(side, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(data_dir)?;
+    Ok(())
 }
 
 /// How long a statement waits for another connection's (or process's) lock.
@@ -259,7 +286,7 @@ async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
 impl Store {
     /// Opens (creating if needed) `DIR/sandbox.db` in WAL mode and applies migrations.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir)
+        private_files(data_dir)
             .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
         // journal_mode is left out of the per-connection pragmas: switching it needs a lock that
         // the busy timeout does not wait for, so it is set once below, with retries.
@@ -417,15 +444,16 @@ impl Store {
     }
 
     /// Records a request nonce. Returns `None` when it was already seen for that app (replay),
-    /// else the change counters as of this insert: copies read at them are current for the
-    /// request. Nonces older than `window` are pruned, at most once a second.
+    /// else the change counters as of this insert (copies read at them are current for the
+    /// request) and the pruning horizon. Nonces older than `window` are pruned, at most once a
+    /// second.
     pub async fn record_nonce(
         &self,
         app_id: &str,
         nonce: &str,
         ts_ms: i64,
         window: Duration,
-    ) -> Result<Option<Generations>, NonceError> {
+    ) -> Result<Option<Recorded>, NonceError> {
         self.writer.record_nonce(app_id, nonce, ts_ms, window).await
     }
 
@@ -655,6 +683,7 @@ pub fn random_hex(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::Generations;
 
     async fn desk(store: &Store, conn: &str) -> Desk {
         let new = NewDesk {
@@ -735,7 +764,7 @@ mod tests {
         let mut gens = || {
             n += 1;
             let s = &s;
-            async move { s.record_nonce("app", &format!("n{n}"), now_ms(), w).await.unwrap().unwrap() }
+            async move { s.record_nonce("app", &format!("n{n}"), now_ms(), w).await.unwrap().unwrap().generations }
         };
         let g0 = gens().await;
         let app = AppRecord {
@@ -805,13 +834,13 @@ mod tests {
 
         let s = Store::open(dir.path()).await.unwrap();
         let (v,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&s.pool).await.unwrap();
-        assert_eq!(v, 2);
+        assert_eq!(v, MIGRATIONS.last().unwrap().0);
         assert_eq!(s.app("app").await.unwrap().unwrap().app_id, "app");
         let g0 = s.record_nonce("app", "a", now_ms(), Duration::from_secs(60)).await.unwrap().unwrap();
-        assert_eq!(g0, Generations { apps: 0, desks: 0 });
+        assert_eq!(g0.generations, Generations { apps: 0, desks: 0 });
         desk(&s, "c").await;
         let g1 = s.record_nonce("app", "b", now_ms(), Duration::from_secs(60)).await.unwrap().unwrap();
-        assert_eq!(g1, Generations { apps: 0, desks: 1 });
+        assert_eq!(g1.generations, Generations { apps: 0, desks: 1 });
         s.close().await;
     }
 
@@ -835,6 +864,11 @@ mod tests {
             sqlx::query_as("SELECT COUNT(*) FROM nonces WHERE nonce = 'old'").fetch_one(&s.pool).await.unwrap();
         assert_eq!(n, 0);
         s.close().await;
+        // The horizon moved with the prune, and every process on the dir sees it.
+        let other = Store::open(dir.path()).await.unwrap();
+        let seen = other.record_nonce("a", "n3", now_ms(), Duration::from_secs(3600)).await.unwrap().unwrap();
+        assert!(seen.pruned_before > now_ms() - 61_000 && seen.pruned_before <= now_ms() - 59_000, "{seen:?}");
+        other.close().await;
         // A database from a newer build is refused.
         let s = Store::open(dir.path()).await.unwrap();
         sqlx::raw_sql("PRAGMA user_version = 99").execute(&s.pool).await.unwrap();

@@ -53,7 +53,17 @@ struct NonceJob {
     nonce: String,
     ts_ms: i64,
     window: Duration,
-    reply: oneshot::Sender<Result<Option<Generations>, NonceError>>,
+    reply: oneshot::Sender<Result<Option<Recorded>, NonceError>>,
+}
+
+/// What a recorded nonce tells the request that sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// The change counters as of the insert.
+    pub generations: Generations,
+    /// Nonces with a timestamp below this (epoch ms) may have been pruned, by any process on the
+    /// data dir: a request that old cannot be told from a replay.
+    pub pruned_before: i64,
 }
 
 /// Handle on the writer task.
@@ -104,7 +114,7 @@ impl Writer {
         nonce: &str,
         ts_ms: i64,
         window: Duration,
-    ) -> Result<Option<Generations>, NonceError> {
+    ) -> Result<Option<Recorded>, NonceError> {
         let (reply, answer) = oneshot::channel();
         let job = NonceJob { app_id: app_id.to_owned(), nonce: nonce.to_owned(), ts_ms, window, reply };
         self.jobs.send(Job::Nonce(job)).map_err(|_| NonceError::Closed)?;
@@ -150,18 +160,26 @@ async fn flush(conn: &mut SqliteConnection, nonces: &mut Vec<NonceJob>, last_pru
     }
 }
 
-/// Prunes old nonces (at most once a second), then inserts the batch in one statement.
-/// Returns the inserted (app_id, nonce) pairs with the counters.
+/// Prunes old nonces (at most once a second) and raises the pruning horizon in the same
+/// transaction, then inserts the batch in one statement. Returns the inserted (app_id, nonce)
+/// pairs with the counters.
 async fn write(
     conn: &mut SqliteConnection,
     batch: &[NonceJob],
     last_prune: &AtomicI64,
-) -> Result<HashMap<(String, String), Generations>, sqlx::Error> {
+) -> Result<HashMap<(String, String), Recorded>, sqlx::Error> {
     let now = now_ms();
     if now - last_prune.load(Ordering::Relaxed) >= 1000 {
         last_prune.store(now, Ordering::Relaxed);
         let window = batch.iter().map(|j| j.window).max().unwrap_or_default();
-        sqlx::query("DELETE FROM nonces WHERE ts < ?").bind(now - duration_ms(window)).execute(&mut *conn).await?;
+        let cutoff = now - duration_ms(window);
+        let mut tx = conn.begin().await?;
+        sqlx::query("DELETE FROM nonces WHERE ts < ?").bind(cutoff).execute(&mut *tx).await?;
+        sqlx::query("UPDATE generations SET nonces_pruned_before = max(nonces_pruned_before, ?)")
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
     }
     let mut sql = String::with_capacity(96 + batch.len() * 10);
     sql.push_str("INSERT OR IGNORE INTO nonces (app_id, nonce, ts) VALUES ");
@@ -169,16 +187,24 @@ async fn write(
         sql.push_str(if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" });
     }
     // Ignored rows (replays) return nothing; the counters come from the same statement.
-    sql.push_str(" RETURNING app_id, nonce, (SELECT apps FROM generations), (SELECT desks FROM generations)");
-    let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(&sql);
+    sql.push_str(
+        " RETURNING app_id, nonce, (SELECT apps FROM generations), (SELECT desks FROM generations), \
+         (SELECT nonces_pruned_before FROM generations)",
+    );
+    let mut query = sqlx::query_as::<_, (String, String, i64, i64, i64)>(&sql);
     for j in batch {
         query = query.bind(&j.app_id).bind(&j.nonce).bind(j.ts_ms);
     }
     let rows = query.fetch_all(&mut *conn).await?;
-    Ok(rows.into_iter().map(|(app_id, nonce, apps, desks)| ((app_id, nonce), Generations { apps, desks })).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(app_id, nonce, apps, desks, pruned_before)| {
+            ((app_id, nonce), Recorded { generations: Generations { apps, desks }, pruned_before })
+        })
+        .collect())
 }
 
-fn deliver(batch: Vec<NonceJob>, result: Result<HashMap<(String, String), Generations>, sqlx::Error>) {
+fn deliver(batch: Vec<NonceJob>, result: Result<HashMap<(String, String), Recorded>, sqlx::Error>) {
     match result {
         Ok(mut inserted) => {
             for job in batch {
@@ -215,7 +241,7 @@ mod tests {
                 NonceJob { app_id: "app".into(), nonce: (*n).into(), ts_ms: 0, window: Duration::ZERO, reply }
             })
             .collect();
-        let gens = Generations { apps: 1, desks: 2 };
+        let gens = super::Recorded { generations: Generations { apps: 1, desks: 2 }, pruned_before: 0 };
         let inserted = [(("app".to_string(), "a".to_string()), gens), (("app".to_string(), "b".to_string()), gens)];
         deliver(batch, Ok(inserted.into_iter().collect()));
         let got: Vec<_> = answers.into_iter().map(|mut rx| rx.try_recv().unwrap().unwrap()).collect();

@@ -93,7 +93,16 @@ async fn apps_register_replace_and_validate() {
         assert_eq!(r.code(), "invalid-parameter");
         assert!(r.json()["message"].as_str().unwrap().contains(what), "{bad}: {}", r.json()["message"]);
     }
-    let r = into_resp(h.http.post(format!("{}/sandbox/apps", h.base())).body("{not json").send().await.unwrap()).await;
+    let r = into_resp(
+        h.http
+            .post(format!("{}/sandbox/apps", h.base()))
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((r.status, r.code().as_str()), (400, "invalid-parameter"));
     // Wrong method on a control route: JSON 405.
     let r = h.get("/sandbox/apps").await;

@@ -38,6 +38,7 @@ async fn logs_have_trace_ids_and_no_secrets() {
         .http
         .post(format!("{}/sandbox/apps", h.base()))
         .bearer_auth("admin-s3cret-token")
+        .header("content-type", "application/json")
         .body(body.to_string())
         .send()
         .await
@@ -52,6 +53,7 @@ async fn logs_have_trace_ids_and_no_secrets() {
         .http
         .post(format!("{}/sandbox/authentications", h.base()))
         .bearer_auth("admin-s3cret-token")
+        .header("content-type", "application/json")
         .body(serde_json::json!({"app_id": app.app_id, "conn_key": "conn-l", "service_id": SERVICE_ID, "once_token": "secret-once-token-value", "persona": "teacher"}).to_string())
         .send()
         .await

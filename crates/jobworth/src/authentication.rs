@@ -6,8 +6,9 @@ use std::time::Duration;
 use http::Method;
 
 use crate::client::{Call, Client, Policy};
-use crate::error::{scrub, Error, NotSentError};
+use crate::error::{json_error_text, Error, NotSentError, VerificationError, VerificationKind};
 use crate::model::{AuthenticationResult, CertType, IdentityType, QueryType};
+use crate::request::RawResponse;
 use crate::validate::{self, ValidationError};
 
 /// Path of the Jobworth authentication query (no trailing `/query`).
@@ -291,6 +292,29 @@ impl AuthenticationQuery {
         Ok(())
     }
 
+    /// An answer that names another user than this query did belongs to another request (a
+    /// mix-up or a substitution); an answer that names none is accepted.
+    fn check_user(&self, raw: &RawResponse, result: AuthenticationResult) -> Result<AuthenticationResult, Error> {
+        let differs = |asked: &Option<String>, answered: &Option<String>| match (asked, answered) {
+            (Some(a), Some(b)) => !a.is_empty() && a != b,
+            _ => false,
+        };
+        let field = if differs(&self.user_id, &result.user_id) {
+            "user_id"
+        } else if differs(&self.open_id, &result.open_id) {
+            "open_id"
+        } else {
+            return Ok(result);
+        };
+        tracing::warn!(field, "answer names another user than the query");
+        Err(Error::from(VerificationError {
+            kind: VerificationKind::UserMismatch { field },
+            status: raw.status,
+            trace_id: raw.trace_id.clone(),
+            request: raw.request().clone(),
+        }))
+    }
+
     /// Signs and sends the query, verifies (and decrypts) the answer and parses it.
     pub async fn send(self) -> Result<AuthenticationResult, Error> {
         if self.strict {
@@ -311,11 +335,11 @@ impl AuthenticationQuery {
             max_retries: None,
             policy: Policy::SingleUse { token, retry_ambiguous: self.retry_ambiguous },
         };
-        let secrets = call.secrets();
         let raw = self.client.execute(call).await?;
         let result = if raw.status.is_success() {
             serde_json::from_slice::<AuthenticationResult>(&raw.body)
-                .map_err(|e| raw.decode_error(scrub(&format!("not an authentication result: {e}"), &secrets)))
+                .map_err(|e| raw.decode_error(format!("not an authentication result: {}", json_error_text(&e))))
+                .and_then(|r| self.check_user(&raw, r))
         } else {
             Err(raw.decode_error(format!("expected HTTP 200, got {}", raw.status)))
         };

@@ -18,8 +18,8 @@ use tracing::Instrument;
 use crate::code::ErrorCode;
 use crate::config::{parse_endpoint, ClientBuilder, Credentials};
 use crate::error::{
-    chain_text, scrub, ApiError, ConfigError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind,
-    NotSentError, NotSentKind, RequestInfo, Source, VerificationError, VerificationKind,
+    chain_text, mask_id_numbers, scrub, ApiError, ConfigError, DecryptionError, Error, Link, MaybeSentError,
+    MaybeSentKind, NotSentError, NotSentKind, RequestInfo, Source, VerificationError, VerificationKind,
 };
 use crate::request::RawResponse;
 
@@ -72,6 +72,8 @@ pub(crate) struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) max_retries: u32,
     pub(crate) retry_backoff: Duration,
+    pub(crate) response_time_window: Duration,
+    pub(crate) max_response_bytes: usize,
     ledger: Mutex<TokenLedger>,
     hasher: std::collections::hash_map::RandomState,
 }
@@ -161,6 +163,9 @@ impl Client {
         if b.timeout.is_zero() {
             return Err(ConfigError::Invalid { what: "timeout", reason: "must be greater than zero" });
         }
+        if b.max_response_bytes == 0 {
+            return Err(ConfigError::Invalid { what: "max response bytes", reason: "must be greater than zero" });
+        }
         let http = match b.http {
             Some(c) => c,
             None => {
@@ -191,6 +196,8 @@ impl Client {
                 timeout: b.timeout,
                 max_retries: b.max_retries,
                 retry_backoff: b.retry_backoff,
+                response_time_window: b.response_time_window,
+                max_response_bytes: b.max_response_bytes,
                 ledger: Mutex::new(TokenLedger::default()),
                 hasher: Default::default(),
             }),
@@ -243,7 +250,7 @@ impl Client {
         if !call.path.starts_with('/') || call.path.contains(['?', '#']) {
             return Err(invalid(format!(
                 "path must start with '/' and hold no query or fragment (pass parameters with .query()): {}",
-                call.path
+                mask_id_numbers(&call.path)
             )));
         }
         let pairs = || call.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
@@ -259,11 +266,11 @@ impl Client {
         if sent != request_uri {
             return Err(invalid(format!(
                 "path would not be sent as signed (it would become {}); percent-encode it and avoid '.' segments",
-                url.path()
+                mask_id_numbers(url.path())
             )));
         }
         // The target as logged: secret values masked (stars left readable).
-        let mut log_target = call.path.clone();
+        let mut log_target = mask_id_numbers(&call.path);
         for (i, (k, v)) in call.query.iter().enumerate() {
             log_target.push(if i == 0 { '?' } else { '&' });
             log_target.push_str(&query::encode_component(k, QueryEncoding::Rfc3986));
@@ -325,7 +332,8 @@ impl Client {
         let max_retries = call.max_retries.unwrap_or(self.inner.max_retries);
         let mut info = RequestInfo {
             method: call.method.clone(),
-            path: call.path.clone(),
+            // Shown in every error and log line: a document number in the path is masked.
+            path: mask_id_numbers(&call.path),
             request_id: String::new(),
             attempts: 0,
             single_use_token: matches!(call.policy, Policy::SingleUse { .. }),
@@ -434,7 +442,7 @@ impl Client {
         if !p.body.is_empty() {
             req = req.body(p.body.clone());
         }
-        let resp = req.send().await.map_err(|e| self.transport_error(e, info, p.timeout, false))?;
+        let mut resp = req.send().await.map_err(|e| self.transport_error(e, info, p.timeout, false))?;
         let status = resp.status();
         let resp_headers = resp.headers().clone();
         let trace_id = resp_headers.get(h::TRACE_ID).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -443,7 +451,28 @@ impl Client {
         if let Some(t) = &trace_id {
             span.record("trace_id", t.as_str());
         }
-        let body = resp.bytes().await.map_err(|e| self.transport_error(e, info, p.timeout, true))?;
+        // Read at most the limit: a server must not make the client buffer without bound.
+        let limit = inner.max_response_bytes;
+        let too_large = || {
+            tracing::warn!(limit, status = status.as_u16(), "answer longer than the limit; not read further");
+            Error::from(MaybeSentError {
+                kind: MaybeSentKind::ResponseTooLarge { limit },
+                message: String::new(),
+                request: info.clone(),
+                source: None,
+            })
+        };
+        let announced = resp.content_length().unwrap_or(0);
+        if announced > limit as u64 {
+            return Err(too_large());
+        }
+        let mut body = Vec::with_capacity(announced as usize);
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e, info, p.timeout, true))? {
+            if chunk.len() > limit - body.len() {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         self.process(status, resp_headers, &body, trace_id, info, p)
     }
 
@@ -505,12 +534,26 @@ impl Client {
         let signed = match signature {
             Some(s) if s != "null" => {
                 self.verify(&headers, body).map_err(verification)?;
+                // Alipay signs the body, not the status: a signed success relabelled as an error
+                // would otherwise look like a refusal that consumed nothing.
+                if !is_error_body(body) {
+                    return Err(verification(VerificationKind::NotAnErrorBody));
+                }
                 true
             }
             _ => false,
         };
         let (code, message, links) = parse_error_body(body);
+        // Servers echo request data in their error text: what reaches a log is masked.
         let message = scrub(&message, &p.secrets);
+        let code = match code {
+            ErrorCode::Other(text) => ErrorCode::Other(scrub(&text, &p.secrets)),
+            known => known,
+        };
+        let links = links
+            .into_iter()
+            .map(|l| Link { link: scrub(&l.link, &p.secrets), desc: l.desc.map(|d| scrub(&d, &p.secrets)) })
+            .collect();
         tracing::debug!(status = status.as_u16(), code = %code, "API error");
         Err(Error::from(ApiError {
             status,
@@ -550,7 +593,9 @@ impl Client {
         let timestamp = get(headers, h::TIMESTAMP)?.ok_or(VerificationKind::MissingHeader(h::TIMESTAMP))?;
         let nonce = get(headers, h::NONCE)?.ok_or(VerificationKind::MissingHeader(h::NONCE))?;
         verify::verify_response(self.inner.credentials.alipay_public_key(), timestamp, nonce, body, signature)
-            .map_err(|_| VerificationKind::BadSignature)
+            .map_err(|_| VerificationKind::BadSignature)?;
+        // The signature covers the timestamp, so a recorded answer cannot be made fresh.
+        check_timestamp(timestamp, alipay_v3::now_millis(), self.inner.response_time_window)
     }
 
     fn decrypt(&self, body: &[u8]) -> Result<Vec<u8>, AesError> {
@@ -560,18 +605,44 @@ impl Client {
     }
 }
 
+/// `alipay-timestamp` (epoch milliseconds; 10 digits or fewer read as seconds) within `window`
+/// of `now_ms`.
+fn check_timestamp(value: &str, now_ms: u64, window: Duration) -> Result<(), VerificationKind> {
+    if value.is_empty() || value.len() > 19 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(VerificationKind::InvalidHeader(h::TIMESTAMP));
+    }
+    let n: u64 = value.parse().map_err(|_| VerificationKind::InvalidHeader(h::TIMESTAMP))?;
+    let at_ms = if value.len() <= 10 { n.saturating_mul(1000) } else { n };
+    let skew = i128::from(at_ms) - i128::from(now_ms);
+    if skew.unsigned_abs() > window.as_millis() {
+        let skew_ms = skew.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        return Err(VerificationKind::TimestampOutOfWindow { skew_ms, window });
+    }
+    Ok(())
+}
+
+/// Whether `body` is an error answer: a JSON object with a non-empty string `code`.
+fn is_error_body(body: &[u8]) -> bool {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(obj)) => obj.get("code").and_then(|c| c.as_str()).is_some_and(|c| !c.is_empty()),
+        _ => false,
+    }
+}
+
 fn should_retry(policy: Policy, e: &Error) -> bool {
     match e {
         // Nothing left this machine: repeating cannot lose or duplicate anything.
         Error::NotSent(n) => n.kind == NotSentKind::Connect,
+        // The same request would get the same over-long answer.
+        Error::MaybeSent(m) if matches!(m.kind, MaybeSentKind::ResponseTooLarge { .. }) => false,
         Error::MaybeSent(_) => match policy {
             Policy::Generic { idempotent } => idempotent,
             Policy::SingleUse { retry_ambiguous, .. } => retry_ambiguous,
         },
         Error::Api(a) if a.is_retryable() => match policy {
             Policy::Generic { .. } => true,
-            // A refused (4xx) query consumed nothing; a 5xx one might have.
-            Policy::SingleUse { retry_ambiguous, .. } => retry_ambiguous || !a.status.is_server_error(),
+            // A refused (4xx) query consumed nothing; a 408/429/499/5xx one might have.
+            Policy::SingleUse { retry_ambiguous, .. } => retry_ambiguous || !a.is_ambiguous(),
         },
         _ => false,
     }
@@ -681,6 +752,43 @@ mod tests {
             if serde_json::from_str::<serde_json::Value>(&body).is_ok() {
                 proptest::prop_assert_eq!(c.as_str(), code.as_str());
             }
+        }
+    }
+
+    #[test]
+    fn timestamps_outside_the_window_are_refused() {
+        let w = Duration::from_secs(900);
+        let now = 1_700_000_000_000u64;
+        assert_eq!(check_timestamp(&now.to_string(), now, w), Ok(()));
+        assert_eq!(check_timestamp(&(now - 900_000).to_string(), now, w), Ok(()));
+        assert_eq!(check_timestamp(&(now + 900_000).to_string(), now, w), Ok(()));
+        assert_eq!(
+            check_timestamp(&(now - 900_001).to_string(), now, w),
+            Err(VerificationKind::TimestampOutOfWindow { skew_ms: -900_001, window: w })
+        );
+        assert_eq!(
+            check_timestamp(&(now + 3_600_000).to_string(), now, w),
+            Err(VerificationKind::TimestampOutOfWindow { skew_ms: 3_600_000, window: w })
+        );
+        // Seconds are read as seconds.
+        assert_eq!(check_timestamp("1700000000", now, w), Ok(()));
+        assert!(matches!(check_timestamp("0", now, w), Err(VerificationKind::TimestampOutOfWindow { .. })));
+        for bad in ["", "-1", "1.7e12", "17000000000000000000000", "2023-11-14T22:13:20Z"] {
+            assert_eq!(check_timestamp(bad, now, w), Err(VerificationKind::InvalidHeader(h::TIMESTAMP)), "{bad}");
+        }
+        assert!(matches!(
+            check_timestamp("9999999999999999999", now, w),
+            Err(VerificationKind::TimestampOutOfWindow { .. })
+        ));
+    }
+
+    #[test]
+    fn error_bodies_need_a_code() {
+        assert!(is_error_body(br#"{"code":"TOKEN_INVALID","message":"m"}"#));
+        for not in
+            [&br#"{"identity_result":"SUCCESS"}"#[..], b"", b"<html/>", br#"{"code":""}"#, br#"{"code":5}"#, b"[]"]
+        {
+            assert!(!is_error_body(not), "{}", String::from_utf8_lossy(not));
         }
     }
 

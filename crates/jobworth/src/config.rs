@@ -17,6 +17,11 @@ pub const DEFAULT_ENDPOINT: &str = "https://openapi.alipay.com";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of retries after the first attempt (see [`ClientBuilder::max_retries`]).
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Default largest accepted distance between an answer's `alipay-timestamp` and the local clock
+/// (see [`ClientBuilder::response_time_window`]).
+pub const DEFAULT_RESPONSE_TIME_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Default largest accepted response body, in bytes (see [`ClientBuilder::max_response_bytes`]).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// Certificate mode: the SNs that travel with requests and the key that verifies answers.
 #[derive(Clone, PartialEq, Eq)]
@@ -138,6 +143,8 @@ pub struct ClientBuilder {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) max_retries: u32,
     pub(crate) retry_backoff: Duration,
+    pub(crate) response_time_window: Duration,
+    pub(crate) max_response_bytes: usize,
     pub(crate) http: Option<reqwest::Client>,
 }
 
@@ -152,6 +159,8 @@ impl fmt::Debug for ClientBuilder {
             .field("app_auth_token", &self.app_auth_token.as_deref().map(alipay_v3::mask))
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
+            .field("response_time_window", &self.response_time_window)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -170,6 +179,8 @@ impl Default for ClientBuilder {
             connect_timeout: None,
             max_retries: DEFAULT_MAX_RETRIES,
             retry_backoff: Duration::from_millis(200),
+            response_time_window: DEFAULT_RESPONSE_TIME_WINDOW,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             http: None,
         }
     }
@@ -273,6 +284,49 @@ impl ClientBuilder {
     /// Base delay between retries, doubled per retry and capped at 2 s (default 200 ms).
     pub fn retry_backoff(mut self, backoff: Duration) -> Self {
         self.retry_backoff = backoff;
+        self
+    }
+
+    /// How far an answer's `alipay-timestamp` may be from this machine's clock, either way
+    /// (default ±15 min). A signed answer outside it is refused as
+    /// [`VerificationKind::TimestampOutOfWindow`](crate::VerificationKind::TimestampOutOfWindow):
+    /// a signature alone does not show that an answer is the one to this request rather than
+    /// a recorded one replayed. Widen it only for a machine whose clock cannot be fixed.
+    ///
+    /// ```
+    /// # let key = alipay_v3::keys::PrivateKey::generate().unwrap();
+    /// let client = jobworth::Client::builder()
+    ///     .app_id("2021000122671080")
+    ///     .private_key(key.clone())
+    ///     .alipay_public_key(key.public_key())
+    ///     .response_time_window(std::time::Duration::from_secs(5 * 60))
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), jobworth::ConfigError>(())
+    /// ```
+    pub fn response_time_window(mut self, window: Duration) -> Self {
+        self.response_time_window = window;
+        self
+    }
+
+    /// The longest response body read, in bytes (default 1 MiB; the Jobworth answer is under
+    /// 1 KiB). A longer answer is [`MaybeSentKind::ResponseTooLarge`](crate::MaybeSentKind::ResponseTooLarge):
+    /// reading stops at the limit, so a hostile or broken server cannot make the client buffer
+    /// without bound. Must be greater than zero.
+    ///
+    /// ```
+    /// # let key = alipay_v3::keys::PrivateKey::generate().unwrap();
+    /// let client = jobworth::Client::builder()
+    ///     .app_id("2021000122671080")
+    ///     .private_key(key.clone())
+    ///     .alipay_public_key(key.public_key())
+    ///     .max_response_bytes(64 * 1024)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), jobworth::ConfigError>(())
+    /// ```
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 

@@ -179,6 +179,7 @@ impl Error {
             Error::MaybeSent(e) => match e.kind {
                 MaybeSentKind::Timeout { after } => format!("no answer within {after:?}"),
                 MaybeSentKind::ConnectionLost => "connection lost".to_string(),
+                MaybeSentKind::ResponseTooLarge { limit } => format!("answer longer than {limit} bytes"),
             },
             Error::Api(e) => format!("HTTP {} {} {}", e.status.as_u16(), e.code, e.message).trim_end().to_string(),
             Error::Verification(e) => format!("HTTP {} answer failed verification", e.status.as_u16()),
@@ -225,7 +226,8 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::NotSent(e) => e.kind == NotSentKind::Connect,
-            Error::MaybeSent(_) => true,
+            // The same request would most likely get the same over-long answer.
+            Error::MaybeSent(e) => !matches!(e.kind, MaybeSentKind::ResponseTooLarge { .. }),
             Error::Api(a) => a.is_retryable(),
             _ => false,
         }
@@ -233,13 +235,14 @@ impl Error {
 
     /// Whether the call reached (or may have reached) Alipay without a usable answer, so that a
     /// single-use `once_token` it carried may have been consumed and its result lost. True for
-    /// timeouts, lost connections, 5xx answers, answers that failed verification, decryption or
-    /// decoding, and [`Error::TokenPossiblyConsumed`]. False when nothing was sent and for
-    /// 4xx refusals (a refused request consumes nothing).
+    /// timeouts, lost connections, over-long answers, 408/429/499/5xx answers and error answers
+    /// without a code (see [`ApiError::is_ambiguous`]), answers that failed verification,
+    /// decryption or decoding, and [`Error::TokenPossiblyConsumed`]. False when nothing was sent
+    /// and for other refusals (a refused request consumes nothing).
     pub fn token_may_be_consumed(&self) -> bool {
         match self {
             Error::Config(_) | Error::NotSent(_) => false,
-            Error::Api(a) => a.status.is_server_error(),
+            Error::Api(a) => a.is_ambiguous(),
             Error::MaybeSent(_)
             | Error::Verification(_)
             | Error::Decryption(_)
@@ -361,6 +364,12 @@ pub enum MaybeSentKind {
     },
     /// The connection failed after the request may have been written.
     ConnectionLost,
+    /// The answer's body is longer than [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes);
+    /// it was not read further and not used. Not retried: the same request would get it again.
+    ResponseTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
 }
 
 /// The request may have reached Alipay, but no complete answer came back.
@@ -381,6 +390,9 @@ impl fmt::Display for MaybeSentError {
         match self.kind {
             MaybeSentKind::Timeout { after } => write!(f, "no answer within {after:?}")?,
             MaybeSentKind::ConnectionLost => write!(f, "connection lost before the answer was complete")?,
+            MaybeSentKind::ResponseTooLarge { limit } => {
+                write!(f, "the answer's body is longer than the {limit}-byte limit and was not read further")?
+            }
         }
         if !self.message.is_empty() {
             write!(f, " ({})", self.message)?;
@@ -444,6 +456,27 @@ impl ApiError {
             )
     }
 
+    /// Whether the answer leaves open that the request was processed anyway: its status is
+    /// ambiguous ([`status_is_ambiguous`](Self::status_is_ambiguous)), or it carries no error
+    /// code — then it is not Alipay's refusal (a proxy's page, or an answer whose signature was
+    /// stripped and status rewritten). A single-use token sent with such a request may have been
+    /// consumed.
+    ///
+    /// ```
+    /// assert!(jobworth::ApiError::status_is_ambiguous(http::StatusCode::REQUEST_TIMEOUT));
+    /// assert!(!jobworth::ApiError::status_is_ambiguous(http::StatusCode::BAD_REQUEST));
+    /// ```
+    pub fn is_ambiguous(&self) -> bool {
+        Self::status_is_ambiguous(self.status) || self.code.as_str().is_empty()
+    }
+
+    /// Whether a status leaves open that the request was processed: 408 and 499 (a proxy or
+    /// the gateway gave up waiting while the work may still commit), 429 (some gateways shed
+    /// load after accepting), and every 5xx.
+    pub fn status_is_ambiguous(status: StatusCode) -> bool {
+        matches!(status.as_u16(), 408 | 429 | 499) || status.is_server_error()
+    }
+
     /// The body as text (lossy UTF-8).
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -459,7 +492,8 @@ impl fmt::Debug for ApiError {
             .field("links", &self.links)
             .field("trace_id", &self.trace_id)
             .field("body", &format_args!("<{} bytes>", self.body.len()))
-            .field("headers", &self.headers)
+            // Header values are the server's text and may echo request data; names suffice here.
+            .field("headers", &self.headers.keys().map(|k| k.as_str()).collect::<Vec<_>>())
             .field("signed", &self.signed)
             .field("request", &self.request)
             .finish()
@@ -487,7 +521,7 @@ impl fmt::Display for ApiError {
             write!(f, "trace id {t}, ")?;
         }
         write!(f, "{})", self.request)?;
-        if self.status.is_server_error() {
+        if self.is_ambiguous() {
             token_hint(f, &self.request)?;
         }
         Ok(())
@@ -527,6 +561,25 @@ pub enum VerificationKind {
         /// The `alipay-sn` the answer carried.
         received: String,
     },
+    /// A correctly signed answer under an error status (≥ 400) whose body is not an error
+    /// (`{"code": …}`), e.g. a signed success relabelled as HTTP 400. Some party between Alipay and
+    /// the client rewrote the status; what Alipay did with the request is unknown.
+    NotAnErrorBody,
+    /// `alipay-timestamp` is further from this machine's clock than
+    /// [`ClientBuilder::response_time_window`](crate::ClientBuilder::response_time_window): a
+    /// replayed (stale) answer, or a clock that is off on one side.
+    TimestampOutOfWindow {
+        /// Answer time minus local time, in milliseconds (negative: the answer is older).
+        skew_ms: i64,
+        /// The configured window.
+        window: Duration,
+    },
+    /// The answer names another user than the query did (`field` is `user_id` or `open_id`): it
+    /// belongs to another request.
+    UserMismatch {
+        /// Which identifier differs.
+        field: &'static str,
+    },
 }
 
 /// The answer could not be authenticated; it was not used.
@@ -559,6 +612,22 @@ impl fmt::Display for VerificationError {
                 "alipay-sn {received} is not the configured Alipay certificate {expected}; configure the current \
                  Alipay public-key certificate"
             )?,
+            VerificationKind::NotAnErrorBody => write!(
+                f,
+                "a correctly signed answer arrived under an error status, but its body is not an error; the status \
+                 was changed on the way, so whether Alipay processed the request is unknown"
+            )?,
+            VerificationKind::TimestampOutOfWindow { skew_ms, window } => write!(
+                f,
+                "alipay-timestamp is {} s {} this machine's clock, outside the allowed ±{} s; a replayed answer or a \
+                 wrong clock (check NTP)",
+                skew_ms.unsigned_abs() / 1000,
+                if *skew_ms < 0 { "behind" } else { "ahead of" },
+                window.as_secs()
+            )?,
+            VerificationKind::UserMismatch { field } => {
+                write!(f, "the answer names another {field} than the query; it belongs to another request")?
+            }
         }
         write!(f, "; the answer was not used (")?;
         if let Some(t) = &self.trace_id {
@@ -607,18 +676,41 @@ impl StdError for DecryptionError {
     }
 }
 
-/// The verified answer is not the expected JSON.
-#[derive(Debug, Clone)]
+/// The verified answer is not the expected JSON. The verified (and decrypted) body is kept, so a
+/// caller can still read an answer the typed model does not know.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct DecodeError {
-    /// What was wrong with it.
+    /// What was wrong with it (never quotes the body).
     pub message: String,
     /// HTTP status.
     pub status: StatusCode,
     /// `alipay-trace-id`.
     pub trace_id: Option<String>,
+    /// The verified body: the bytes whose signature checked out, decrypted when the call was
+    /// encrypted.
+    pub body: Vec<u8>,
     /// The call.
     pub request: RequestInfo,
+}
+
+impl DecodeError {
+    /// The verified body as text (lossy UTF-8).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("message", &self.message)
+            .field("status", &self.status)
+            .field("trace_id", &self.trace_id)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("request", &self.request)
+            .finish()
+    }
 }
 
 impl fmt::Display for DecodeError {
@@ -634,15 +726,113 @@ impl fmt::Display for DecodeError {
 
 impl StdError for DecodeError {}
 
-/// Replaces every occurrence of each secret in `text` by its mask.
+/// Masks what could be a `cert_no` in `text`: every form of each known secret (any letter case;
+/// an 18-character resident ID also in its legacy 15-digit form and vice versa), and every
+/// number shaped like a resident ID (15 digits, or 17 digits and a check digit or `X`/`x`),
+/// wherever it stands — servers echo numbers inside CJK text with no separator.
 pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for s in secrets.iter().filter(|s| !s.is_empty()) {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), &alipay_v3::mask(s));
+        for form in secret_forms(s) {
+            out = replace_ignore_ascii_case(&out, &form, &alipay_v3::mask(&form));
         }
     }
+    mask_id_numbers(&out)
+}
+
+/// The spellings a document number can come back in.
+fn secret_forms(secret: &str) -> Vec<String> {
+    let mut forms = vec![secret.to_string()];
+    let b = secret.as_bytes();
+    let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+    if b.len() == 18 && digits(&b[..17]) && &b[6..8] == b"19" {
+        // The legacy 15-digit form drops the century and the check character.
+        forms.push(format!("{}{}", &secret[..6], &secret[8..17]));
+    }
+    if b.len() == 15 && digits(b) {
+        if let Ok(long) = crate::validate::normalize_resident_id(secret) {
+            forms.push(long);
+        }
+    }
+    forms
+}
+
+/// `replace`, matching ASCII letters in any case (other characters exactly).
+fn replace_ignore_ascii_case(text: &str, needle: &str, with: &str) -> String {
+    if needle.is_empty() {
+        return text.to_string();
+    }
+    // ASCII case folding keeps every byte offset, so offsets in the folded copy are offsets in `text`.
+    let (hay, pat) = (text.to_ascii_lowercase(), needle.to_ascii_lowercase());
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (i, _) in hay.match_indices(&pat) {
+        if i >= last {
+            out.push_str(&text[last..i]);
+            out.push_str(with);
+            last = i + pat.len();
+        }
+    }
+    out.push_str(&text[last..]);
     out
+}
+
+/// Masks every maximal run of ASCII digits that has the shape of a resident ID: 15 digits, 18
+/// digits, or 17 digits followed by `X`/`x`. Longer runs (trace ids, service ids) are left alone.
+pub(crate) fn mask_id_numbers(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut last) = (0, 0);
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let mut end = i;
+        let n = end - start;
+        let check_x = n == 17 && end < b.len() && (b[end] == b'X' || b[end] == b'x');
+        if check_x {
+            end += 1;
+        }
+        if n == 15 || n == 18 || check_x {
+            out.push_str(&text[last..start]);
+            out.push_str(&alipay_v3::mask(&text[start..end]));
+            last = end;
+        }
+        i = end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// A serde_json error as text that quotes nothing of the input: its messages can carry string
+/// values of the body ("invalid type: string \"…\"", "unknown variant `…`"). Only the class,
+/// the position and, for a missing field, the field name (from the model, not the body) remain.
+pub(crate) fn json_error_text(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "could not be read".to_string(),
+        Category::Syntax => "is not valid JSON".to_string(),
+        Category::Eof => "is incomplete JSON".to_string(),
+        Category::Data => {
+            let text = e.to_string();
+            match text.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+                Some(field) if field.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') => {
+                    format!("lacks the field `{field}`")
+                }
+                _ => "has a value of the wrong type or form".to_string(),
+            }
+        }
+    };
+    if e.line() == 0 {
+        format!("the body {what}")
+    } else {
+        format!("the body {what} (line {}, column {})", e.line(), e.column())
+    }
 }
 
 /// `err` and its sources joined with ": ", skipping repeats (reqwest's top level says little).
@@ -673,5 +863,61 @@ mod tests {
     fn scrub_masks_every_occurrence() {
         let s = scrub("a 420192931233123123 b 420192931233123123", &["420192931233123123".into()]);
         assert_eq!(s, "a 4201**********3123 b 4201**********3123");
+    }
+
+    #[test]
+    fn scrub_masks_every_form_of_an_id_number() {
+        const ID: &str = "34052419800101001X";
+        let secrets = vec![ID.to_string()];
+        for (text, hidden) in [
+            // as sent
+            ("cert_no 34052419800101001X wrong", "34052419800101001X"),
+            // lowercase check character
+            ("cert_no 34052419800101001x wrong", "34052419800101001x"),
+            // legacy 15-digit form of the same number
+            ("旧号340524800101001不匹配", "340524800101001"),
+            // glued to letters and CJK on both sides
+            ("证件号34052419800101001X不匹配", "34052419800101001X"),
+            ("no:34052419800101001xend", "34052419800101001x"),
+            // JSON-quoted
+            (r#"{"cert_no":"34052419800101001X"}"#, "34052419800101001X"),
+        ] {
+            let s = scrub(text, &secrets);
+            assert!(!s.contains(hidden), "{text} -> {s}");
+            assert!(s.contains("****"), "{text} -> {s}");
+        }
+        // A number the client never sent, in any ID shape, is masked too.
+        for other in ["110105200002290021", "11010519491231002x", "11010519491231002X", "610104620927690"] {
+            let s = scrub(&format!("id {other}."), &[]);
+            assert!(!s.contains(other), "{other} -> {s}");
+        }
+        // A passport number sent as cert_no, echoed in another case.
+        assert!(!scrub("passport e1234567 unknown", &["E1234567".into()]).to_lowercase().contains("e1234567"));
+        // Other numbers stay readable.
+        let keep = "trace 0603331617156962044358274991886 user 2088402562742105 at 1700000000000";
+        assert_eq!(scrub(keep, &secrets), keep);
+    }
+
+    #[test]
+    fn json_errors_quote_nothing_of_the_body() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct M {
+            a: u32,
+            b: String,
+        }
+        for body in [
+            r#"{"a":"110105200002290021","b":"x"}"#,
+            r#"{"a":1,"b":110105200002290021}"#,
+            r#"{"a":1,"b":"secret-value","c":"#,
+            r#"{"a":1 "secret-value"}"#,
+        ] {
+            let e = serde_json::from_str::<M>(body).unwrap_err();
+            let text = json_error_text(&e);
+            assert!(!text.contains("110105200002290021") && !text.contains("secret-value"), "{body}: {text}");
+            assert!(text.starts_with("the body "), "{text}");
+        }
+        let e = serde_json::from_str::<M>(r#"{"b":"110105200002290021"}"#).unwrap_err();
+        assert_eq!(json_error_text(&e), "the body lacks the field `a` (line 1, column 26)");
     }
 }

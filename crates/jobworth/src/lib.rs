@@ -80,7 +80,10 @@ pub mod validate;
 pub use authentication::{AuthenticationQuery, AUTHENTICATION_PATH};
 pub use client::Client;
 pub use code::{CodeFamily, ErrorCode};
-pub use config::{CertificateMode, ClientBuilder, Credentials, DEFAULT_ENDPOINT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT};
+pub use config::{
+    CertificateMode, ClientBuilder, Credentials, DEFAULT_ENDPOINT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
+    DEFAULT_RESPONSE_TIME_WINDOW, DEFAULT_TIMEOUT,
+};
 pub use error::{
     ApiError, ConfigError, DecodeError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind, NotSentError,
     NotSentKind, RequestInfo, VerificationError, VerificationKind,

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::client::{Call, Client, Policy, SECRET_PARAMS};
-use crate::error::{ConfigError, DecodeError, Error, RequestInfo};
+use crate::error::{json_error_text, ConfigError, DecodeError, Error, RequestInfo};
 
 impl Client {
     /// A signed v3 call to any endpoint: `method`, `path` (e.g. `/v3/alipay/user/info/share`),
@@ -200,9 +200,21 @@ impl RawResponse {
         std::str::from_utf8(&self.body).map_err(|_| self.decode_error("body is not UTF-8".into()))
     }
 
-    /// The body parsed as JSON into `T`.
+    /// The body parsed as JSON into `T`. On failure the [`DecodeError`] holds the verified body;
+    /// its message names the position, never the body's content.
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+    /// let res = client.request(http::Method::GET, "/v3/x").send().await?;
+    /// match res.json::<serde_json::Value>() {
+    ///     Ok(v) => println!("{v}"),
+    ///     Err(jobworth::Error::Decode(e)) => println!("{} verified bytes", e.body.len()),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|e| self.decode_error(e.to_string()))
+        serde_json::from_slice(&self.body).map_err(|e| self.decode_error(json_error_text(&e)))
     }
 
     pub(crate) fn decode_error(&self, message: String) -> Error {
@@ -210,6 +222,7 @@ impl RawResponse {
             message,
             status: self.status,
             trace_id: self.trace_id.clone(),
+            body: self.body.clone(),
             request: self.request.clone(),
         })
     }

@@ -86,6 +86,51 @@ async fn cert_no_never_appears_in_logs_or_errors() {
     assert_clean("logs", &logs);
 }
 
+#[tokio::test]
+async fn every_form_of_an_echoed_cert_no_is_masked() {
+    // Born in 1980, so it also has a legacy 15-digit form.
+    const ID: &str = "34052419800101001X";
+    let forms = ["34052419800101001X", "34052419800101001x", "340524800101001"];
+    let echo = r#"{"code":"CARD_NO_NOT_MATCH","message":"证件号34052419800101001x与340524800101001不符; other 110105200002290021","links":[{"link":"https://example.invalid/?no=34052419800101001X","desc":"号码340524800101001"}]}"#;
+    let server = RawServer::start(RawMode::Respond(Arc::new(move |_| signed_http(400, echo)))).await;
+    let e = client(&server.url())
+        .authentication_query()
+        .conn_key("c")
+        .once_token("t")
+        .cert(CertType::IdCard, ID)
+        .send()
+        .await
+        .unwrap_err();
+    let api = e.as_api().unwrap();
+    let shown = format!("{e}\n{e:?}\n{}", serde_json::to_string(api).unwrap());
+    for form in forms.iter().chain(&[CERT_NO]) {
+        assert!(!shown.contains(form), "{form} leaks: {shown}");
+    }
+    assert!(shown.contains("证件号3405**********001X与3405*******1001不符"), "{shown}");
+
+    // Even a code that carries the number.
+    let server = RawServer::start(RawMode::Respond(Arc::new(|_| {
+        signed_http(400, r#"{"code":"BAD_34052419800101001x","message":"m"}"#)
+    })))
+    .await;
+    let e = client(&server.url()).authentication_query().conn_key("c").once_token("t").send().await.unwrap_err();
+    let shown = format!("{e}\n{e:?}");
+    assert!(!shown.to_lowercase().contains("34052419800101001x"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_document_number_in_a_path_is_masked_in_errors_and_logs() {
+    let buf = logs();
+    let c = builder(&closed_endpoint()).max_retries(0).build().unwrap();
+    let e = c.request(http::Method::GET, format!("/v3/people/{CERT_NO}/card")).send().await.unwrap_err();
+    let shown = format!("{e}\n{e:?}");
+    assert!(!shown.contains(CERT_NO), "{shown}");
+    assert!(shown.contains("/v3/people/1101**********0021/card"), "{shown}");
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("/v3/people/1101**********0021/card"), "{logs}");
+    assert_clean("logs", &logs);
+}
+
 #[test]
 fn debug_output_of_configuration_and_requests_is_clean() {
     let b = builder("http://127.0.0.1:9")

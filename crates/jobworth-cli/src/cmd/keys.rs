@@ -1,6 +1,5 @@
 //! `jobworth keys generate`: a fresh RSA-2048 app key pair in the files the rest of the toolkit reads.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -31,11 +30,9 @@ pub fn generate(args: GenerateArgs) -> Result<(), CliError> {
     let public_path = args.out.join(PUBLIC_KEY_FILE);
     if !args.force {
         for path in [&private_path, &public_path] {
-            if path.exists() {
-                return Err(CliError::config(format!(
-                    "{} already exists; pass --force to replace it, or choose another --out",
-                    path.display()
-                )));
+            // symlink_metadata: a dangling symbolic link is "there" too (exists() would follow it).
+            if path.symlink_metadata().is_ok() {
+                return Err(already_exists(path));
             }
         }
     }
@@ -44,8 +41,8 @@ pub fn generate(args: GenerateArgs) -> Result<(), CliError> {
 
     let key = PrivateKey::generate().map_err(|e| CliError::failure(format!("key generation failed: {e}")))?;
     let public = key.public_key();
-    write_file(&private_path, key.to_pkcs8_pem().as_bytes(), true)?;
-    write_file(&public_path, public.to_spki_pem().as_bytes(), false)?;
+    write_file(&private_path, key.to_pkcs8_pem().as_bytes(), true, args.force)?;
+    write_file(&public_path, public.to_spki_pem().as_bytes(), false, args.force)?;
 
     let p = Palette::stdout();
     println!("{}", p.bold("generated an RSA-2048 app key pair"));
@@ -62,23 +59,37 @@ pub fn generate(args: GenerateArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Writes `contents`; a secret file is created owner-only (0600 on unix) before any byte is written.
-fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<(), CliError> {
+fn already_exists(path: &Path) -> CliError {
+    CliError::config(format!(
+        "{} already exists (as a file or a symbolic link); pass --force to replace it, or choose another --out",
+        path.display()
+    ))
+}
+
+/// Writes `contents` to a new file at `path` without ever opening what is there: the bytes go to
+/// a fresh temporary file in the same directory (created with O_CREAT|O_EXCL, owner-only before
+/// any byte is written), which is then linked into place. Without `replace` the final step fails
+/// on anything at `path`, a symbolic link included; with it, a symbolic link at `path` is
+/// replaced, never followed, so `--force` cannot be turned into a write elsewhere.
+fn write_file(path: &Path, contents: &[u8], secret: bool, replace: bool) -> Result<(), CliError> {
     let fail = |e: std::io::Error| CliError::failure(format!("cannot write {}: {e}", path.display()));
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    let dir = path.parent().ok_or_else(|| CliError::failure(format!("{} has no directory", path.display())))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // tempfile creates the file with O_EXCL and mode 0600.
+    let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).tempfile_in(dir).map_err(fail)?;
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if secret { 0o600 } else { 0o644 });
-    }
-    let mut file = options.open(path).map_err(fail)?;
-    // `mode` only applies to newly created files; with --force an existing file keeps its old mode.
-    #[cfg(unix)]
-    if secret {
+    if !secret {
         use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(fail)?;
     }
-    file.write_all(contents).map_err(fail)?;
-    file.sync_all().map_err(fail)
+    #[cfg(not(unix))]
+    let _ = secret;
+    tmp.write_all(contents).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    let persisted = if replace { tmp.persist(path) } else { tmp.persist_noclobber(path) };
+    match persisted {
+        Ok(_) => Ok(()),
+        Err(e) if !replace && e.error.kind() == std::io::ErrorKind::AlreadyExists => Err(already_exists(path)),
+        Err(e) => Err(fail(e.error)),
+    }
 }

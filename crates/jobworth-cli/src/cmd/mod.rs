@@ -11,6 +11,8 @@ pub mod sandbox;
 
 use std::path::Path;
 
+use zeroize::Zeroizing;
+
 use crate::error::CliError;
 
 /// Reads a file named by `flag`, with an error that says which flag pointed where. Values that look
@@ -33,8 +35,51 @@ pub fn read_input_file(path: &Path, flag: &str, what: &str) -> Result<Vec<u8>, C
 /// Reads a text file (PEM or base64) named by `flag`.
 pub fn read_input_text(path: &Path, flag: &str, what: &str) -> Result<String, CliError> {
     let bytes = read_input_file(path, flag, what)?;
-    String::from_utf8(bytes)
-        .map_err(|_| CliError::config(format!("{flag} {}: the {what} is not text (PEM or base64)", path.display())))
+    String::from_utf8(bytes).map_err(|e| {
+        // The bytes may still be key material.
+        zeroize::Zeroize::zeroize(&mut e.into_bytes());
+        CliError::config(format!("{flag} {}: the {what} is not text (PEM or base64)", path.display()))
+    })
+}
+
+/// A secret value held in a buffer that is wiped on drop.
+pub type Secret = Zeroizing<String>;
+
+/// A secret that can be given as a flag (visible in `ps`), a file or an environment variable.
+/// More than one form is a usage error rather than a silent precedence; an empty environment
+/// variable counts as unset. A file's content loses one trailing newline (`\n` or `\r\n`).
+pub fn secret_input(
+    what: &str,
+    (flag, value): (&str, Option<&str>),
+    (file_flag, file): (&str, Option<&Path>),
+    env: &str,
+) -> Result<Option<Secret>, CliError> {
+    let from_env = std::env::var(env).ok().filter(|v| !v.is_empty()).map(Zeroizing::new);
+    let given: Vec<&str> = [(value.is_some(), flag), (file.is_some(), file_flag), (from_env.is_some(), env)]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
+    if given.len() > 1 {
+        return Err(CliError::config(format!(
+            "{what} is given more than once ({}); give it one way",
+            given.join(", ")
+        )));
+    }
+    if let Some(v) = value {
+        return Ok(Some(Zeroizing::new(v.to_string())));
+    }
+    if let Some(path) = file {
+        let mut text = Zeroizing::new(read_input_text(path, file_flag, what)?);
+        let keep = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).map(str::len);
+        if let Some(len) = keep {
+            text.truncate(len);
+        }
+        if text.is_empty() {
+            return Err(CliError::config(format!("{file_flag} {}: the file is empty", path.display())));
+        }
+        return Ok(Some(text));
+    }
+    Ok(from_env)
 }
 
 fn looks_like_key_material(s: &str) -> bool {
@@ -44,7 +89,7 @@ fn looks_like_key_material(s: &str) -> bool {
 
 /// Reads and parses the app private key, naming the flag and the accepted formats on failure.
 pub fn load_private_key(path: &Path, flag: &str) -> Result<alipay_v3::keys::PrivateKey, CliError> {
-    let text = read_input_text(path, flag, "app private key")?;
+    let text = Zeroizing::new(read_input_text(path, flag, "app private key")?);
     alipay_v3::keys::PrivateKey::parse(&text).map_err(|e| {
         CliError::config(format!(
             "{flag} {}: not a usable RSA private key ({e}); expected PEM (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY) \

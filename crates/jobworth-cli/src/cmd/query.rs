@@ -1,12 +1,14 @@
 //! `jobworth query`: one signed, verified call to `GET /v3/zhima/customer/jobworth/authentication`
 //! (职得身份认证查询接口) through the SDK.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use zeroize::Zeroizing;
 
-use crate::cmd::{load_private_key, read_input_text};
+use crate::cmd::{load_private_key, read_input_text, secret_input, Secret};
 use crate::error::{CliError, Exit};
 use crate::output::{print_fields, Palette};
 
@@ -18,7 +20,8 @@ pub const DEFAULT_ENDPOINT: &str = "https://openapi.alipay.com";
 /// Help heading of the three certificate-mode flags.
 const CERT_MODE: &str = "Certificate mode (all three, instead of --alipay-public-key)";
 
-#[derive(Debug, clap::Args)]
+/// `Debug` is written by hand: the struct holds the AES key and the app auth token.
+#[derive(clap::Args)]
 pub struct ConnectionArgs {
     /// Gateway base URL; point it at a sandbox, e.g. http://127.0.0.1:8340
     #[arg(long, env = "ALIPAY_ENDPOINT", value_name = "URL", default_value = DEFAULT_ENDPOINT, help_heading = "Connection")]
@@ -47,15 +50,53 @@ pub struct ConnectionArgs {
         env = "ALIPAY_ENCRYPT_KEY",
         value_name = "BASE64",
         hide_env_values = true,
+        value_parser = zeroizing,
         help_heading = "Connection"
     )]
-    pub encrypt_key: Option<String>,
-    /// app_auth_token when calling on behalf of another merchant (third-party apps)
-    #[arg(long, value_name = "TOKEN", help_heading = "Connection")]
-    pub app_auth_token: Option<String>,
+    pub encrypt_key: Option<Zeroizing<String>>,
+    /// app_auth_token when calling on behalf of another merchant (third-party apps); visible in `ps`:
+    /// prefer ALIPAY_APP_AUTH_TOKEN or --app-auth-token-file
+    #[arg(long, value_name = "TOKEN", value_parser = zeroizing, help_heading = "Connection")]
+    pub app_auth_token: Option<Zeroizing<String>>,
+    /// File holding the app_auth_token (one trailing newline ignored); env: ALIPAY_APP_AUTH_TOKEN
+    #[arg(long, value_name = "PATH", help_heading = "Connection")]
+    pub app_auth_token_file: Option<PathBuf>,
     /// Give up when no answer arrives within SECS seconds (exit 4)
     #[arg(long, value_name = "SECS", value_parser = parse_timeout, help_heading = "Connection")]
     pub timeout: Option<Duration>,
+}
+
+/// Environment form of `--app-auth-token` (read by hand so that a conflict with the flag or the
+/// file form is an error, not a silent precedence).
+pub const APP_AUTH_TOKEN_ENV: &str = "ALIPAY_APP_AUTH_TOKEN";
+/// Environment form of `--cert-no`.
+pub const CERT_NO_ENV: &str = "ALIPAY_CERT_NO";
+
+/// Secret flag values are held in buffers that are wiped on drop.
+fn zeroizing(s: &str) -> Result<Zeroizing<String>, std::convert::Infallible> {
+    Ok(Zeroizing::new(s.to_string()))
+}
+
+fn redacted<T>(v: &Option<T>) -> Option<&'static str> {
+    v.as_ref().map(|_| "<redacted>")
+}
+
+impl fmt::Debug for ConnectionArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionArgs")
+            .field("endpoint", &self.endpoint)
+            .field("app_id", &self.app_id)
+            .field("private_key", &self.private_key)
+            .field("alipay_public_key", &self.alipay_public_key)
+            .field("app_cert", &self.app_cert)
+            .field("alipay_cert", &self.alipay_cert)
+            .field("alipay_root_cert", &self.alipay_root_cert)
+            .field("encrypt_key", &redacted(&self.encrypt_key))
+            .field("app_auth_token", &redacted(&self.app_auth_token))
+            .field("app_auth_token_file", &self.app_auth_token_file)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// `--query-type`.
@@ -90,8 +131,8 @@ pub enum CertTypeArg {
     HkMacauDocument,
 }
 
-/// The query's parameters, named as on the wire.
-#[derive(Debug, clap::Args)]
+/// The query's parameters, named as on the wire. `Debug` masks `cert_no`.
+#[derive(clap::Args)]
 pub struct QueryArgs {
     /// conn_key: the out_agreement_no of step 1 (the order string)
     #[arg(long, value_name = "KEY", help_heading = "Query")]
@@ -114,12 +155,52 @@ pub struct QueryArgs {
     /// open_id of the user
     #[arg(long, value_name = "ID", help_heading = "Query")]
     pub open_id: Option<String>,
-    /// cert_no: the user's document number (never printed in clear); needs --cert-type
-    #[arg(long, value_name = "NUMBER", requires = "cert_type", help_heading = "Query")]
-    pub cert_no: Option<String>,
-    /// cert_type of --cert-no
-    #[arg(long, value_name = "TYPE", value_enum, requires = "cert_no", help_heading = "Query")]
+    /// cert_no: the user's document number (never printed in clear); needs --cert-type. Visible in
+    /// `ps`: prefer ALIPAY_CERT_NO or --cert-no-file
+    #[arg(long, value_name = "NUMBER", requires = "cert_type", value_parser = zeroizing, help_heading = "Query")]
+    pub cert_no: Option<Zeroizing<String>>,
+    /// File holding the cert_no (one trailing newline ignored); needs --cert-type; env: ALIPAY_CERT_NO
+    #[arg(long, value_name = "PATH", requires = "cert_type", help_heading = "Query")]
+    pub cert_no_file: Option<PathBuf>,
+    /// cert_type of the cert_no (--cert-no, --cert-no-file or ALIPAY_CERT_NO)
+    #[arg(long, value_name = "TYPE", value_enum, help_heading = "Query")]
     pub cert_type: Option<CertTypeArg>,
+}
+
+impl fmt::Debug for QueryArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueryArgs")
+            .field("conn_key", &self.conn_key)
+            .field("once_token", &self.once_token)
+            .field("query_type", &self.query_type)
+            .field("identity_type", &self.identity_type)
+            .field("service_id", &self.service_id)
+            .field("user_id", &self.user_id)
+            .field("open_id", &self.open_id)
+            .field("cert_no", &self.cert_no.as_deref().map(|n| alipay_v3::mask(n)))
+            .field("cert_no_file", &self.cert_no_file)
+            .field("cert_type", &self.cert_type)
+            .finish()
+    }
+}
+
+impl QueryArgs {
+    /// The cert_no from whichever form was given, checked against `--cert-type`.
+    fn cert_no(&self) -> Result<Option<Secret>, CliError> {
+        let no = secret_input(
+            "cert_no",
+            ("--cert-no", self.cert_no.as_deref().map(String::as_str)),
+            ("--cert-no-file", self.cert_no_file.as_deref()),
+            CERT_NO_ENV,
+        )?;
+        match (&no, self.cert_type) {
+            (Some(_), None) => Err(CliError::config(format!("{CERT_NO_ENV} needs --cert-type"))),
+            (None, Some(_)) => Err(CliError::config(format!(
+                "--cert-type needs a cert_no: --cert-no, --cert-no-file PATH or {CERT_NO_ENV}"
+            ))),
+            _ => Ok(no),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -161,6 +242,7 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 pub async fn run(args: Box<Args>) -> Result<(), CliError> {
     let client = args.connection.build_client()?;
     let q = &args.query;
+    let cert_no = q.cert_no()?;
     let mut request =
         client.authentication_query().conn_key(&q.conn_key).once_token(&q.once_token).service_id(&q.service_id);
     if let Some(t) = q.query_type {
@@ -175,8 +257,8 @@ pub async fn run(args: Box<Args>) -> Result<(), CliError> {
     if let Some(id) = &q.open_id {
         request = request.open_id(id);
     }
-    if let (Some(no), Some(t)) = (&q.cert_no, q.cert_type) {
-        request = request.cert(t.to_sdk(), no);
+    if let (Some(no), Some(t)) = (&cert_no, q.cert_type) {
+        request = request.cert(t.to_sdk(), no.as_str());
     }
     match request.send().await {
         Ok(result) => print_result(&result, args.json),
@@ -240,7 +322,7 @@ impl ConnectionArgs {
             }
         }
 
-        if let Some(b64) = &self.encrypt_key {
+        if let Some(b64) = self.encrypt_key.as_deref() {
             // The key value itself never goes into the message.
             let key = alipay_v3::aes::AesKey::from_base64(b64.trim()).map_err(|_| {
                 CliError::config(
@@ -249,8 +331,14 @@ impl ConnectionArgs {
             })?;
             builder = builder.encrypt_key(key);
         }
-        if let Some(token) = &self.app_auth_token {
-            builder = builder.app_auth_token(token);
+        let token = secret_input(
+            "app_auth_token",
+            ("--app-auth-token", self.app_auth_token.as_deref().map(String::as_str)),
+            ("--app-auth-token-file", self.app_auth_token_file.as_deref()),
+            APP_AUTH_TOKEN_ENV,
+        )?;
+        if let Some(token) = token {
+            builder = builder.app_auth_token(token.as_str());
         }
         if let Some(timeout) = self.timeout {
             builder = builder.timeout(timeout);
@@ -362,5 +450,42 @@ pub fn report_error(err: jobworth::Error, json: bool) -> CliError {
         jobworth::Error::Config(e) => CliError::config(e),
         // Transport, timeout, verification, decryption and decoding failures: the answer (if any) was not used.
         other => CliError::transport(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[test]
+    fn debug_of_the_arguments_hides_secrets() {
+        let cli = crate::cli::Cli::try_parse_from([
+            "jobworth",
+            "query",
+            "--app-id",
+            "1",
+            "--private-key",
+            "k.pem",
+            "--conn-key",
+            "c",
+            "--once-token",
+            "t",
+            "--service-id",
+            "s",
+            "--encrypt-key",
+            "c2VjcmV0LWFlcy1rZXk=",
+            "--app-auth-token",
+            "202406BBsecrettoken",
+            "--cert-type",
+            "0",
+            "--cert-no",
+            "110105200002290021",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        for secret in ["c2VjcmV0LWFlcy1rZXk=", "202406BBsecrettoken", "110105200002290021"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("1101**********0021") && shown.contains("k.pem"), "{shown}");
     }
 }

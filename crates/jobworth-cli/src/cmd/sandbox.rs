@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::error::CliError;
 
-#[derive(Debug, clap::Args)]
+/// `Debug` is written by hand (end of file): the struct holds the admin token.
+#[derive(clap::Args)]
 pub struct Args {
     /// Address to listen on; port 0 picks a free port (the `listening on` line tells which)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8340")]
@@ -26,8 +27,46 @@ pub struct Args {
     pub unsigned_errors: bool,
     /// Require `Authorization: Bearer T` on the /sandbox/* control plane and allow it from any address
     /// (without it the control plane answers loopback clients only)
-    #[arg(long, value_name = "T")]
+    #[arg(
+        long,
+        value_name = "T",
+        env = "JOBWORTH_ADMIN_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "admin_token_file"
+    )]
     pub admin_token: Option<String>,
+    /// Read the admin token from this file (kept out of `ps` and the shell history)
+    #[arg(long, value_name = "PATH")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Also answer control-plane and desk requests whose Host is NAME (repeatable; loopback
+    /// addresses and localhost always are)
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
+    /// Answer queries carrying parameters the endpoint does not define (refused by default, which
+    /// catches typos such as onceToken)
+    #[arg(long)]
+    pub allow_unknown_params: bool,
+    /// Treat a query with cert_no and no cert_type as this cert_type (the PHP v3 SDK drops a
+    /// cert_type of "0"); without it such a query is refused with INVALID_PARAMETER
+    #[arg(long, value_name = "T", value_parser = ["0", "1", "2", "3", "4", "5"])]
+    pub default_cert_type: Option<String>,
+    /// Open connections served at once; more get 503
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub max_connections: u32,
+}
+
+/// The admin token from `--admin-token`, `JOBWORTH_ADMIN_TOKEN` or `--admin-token-file`.
+fn admin_token(args: &Args) -> Result<Option<String>, CliError> {
+    if let Some(path) = &args.admin_token_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::config(format!("--admin-token-file {}: {e}", path.display())))?;
+        let token = text.trim_end_matches(['\r', '\n']).to_string();
+        if token.is_empty() {
+            return Err(CliError::config(format!("--admin-token-file {} is empty", path.display())));
+        }
+        return Ok(Some(token));
+    }
+    Ok(args.admin_token.clone().filter(|t| !t.is_empty()))
 }
 
 pub async fn run(args: Args) -> Result<(), CliError> {
@@ -37,7 +76,14 @@ pub async fn run(args: Args) -> Result<(), CliError> {
         timestamp_window: Duration::from_secs(args.timestamp_window),
         token_ttl: Duration::from_secs(args.token_ttl),
         unsigned_errors: args.unsigned_errors,
-        admin_token: args.admin_token,
+        admin_token: admin_token(&args)?,
+        allow_unknown_params: args.allow_unknown_params,
+        allowed_hosts: args.allowed_hosts.clone(),
+        default_cert_type: args.default_cert_type.clone(),
+        limits: jobworth_sandbox::Limits {
+            max_connections: args.max_connections as usize,
+            ..jobworth_sandbox::Limits::default()
+        },
     };
     let running = jobworth_sandbox::Sandbox::start(config).await.map_err(|e| match e {
         // The address is the user's choice: one in use or not local is theirs to change.
@@ -82,5 +128,27 @@ async fn shutdown_signal() -> &'static str {
     {
         let _ = tokio::signal::ctrl_c().await;
         "Ctrl-C"
+    }
+}
+
+impl std::fmt::Debug for Args {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Args")
+            .field("listen", &self.listen)
+            .field("data", &self.data)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use clap::Parser;
+
+    #[test]
+    fn debug_hides_the_admin_token() {
+        let cli = crate::cli::Cli::try_parse_from(["jobworth", "sandbox", "--admin-token", "adm-secret-7f3c"]).unwrap();
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("adm-secret-7f3c") && shown.contains("<redacted>"), "{shown}");
     }
 }

@@ -161,7 +161,14 @@ impl Harness {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Resp {
-        let res = self.http.post(format!("{}{path}", self.base())).body(body.to_string()).send().await.unwrap();
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
         into_resp(res).await
     }
 
