@@ -143,8 +143,9 @@ async fn checkpoints(pool: SqlitePool, mut stop: oneshot::Receiver<()>) {
     }
 }
 
-/// The persisted key material of the sandbox (one row).
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// The persisted key material of the sandbox (one row). Its private keys are wiped when it is
+/// dropped and never shown by `Debug`.
+#[derive(Clone, sqlx::FromRow)]
 pub struct KeyRow {
     /// PKCS#8 DER of the Alipay signing key.
     pub alipay_key_pkcs8: Vec<u8>,
@@ -156,8 +157,25 @@ pub struct KeyRow {
     pub alipay_cert_pem: String,
 }
 
-/// A registered app.
-#[derive(Debug, Clone, sqlx::FromRow)]
+impl Drop for KeyRow {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.alipay_key_pkcs8.zeroize();
+        self.root_key_pkcs8.zeroize();
+    }
+}
+
+impl std::fmt::Debug for KeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRow")
+            .field("alipay_key_pkcs8", &"<redacted>")
+            .field("root_key_pkcs8", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// A registered app. `Debug` leaves out its AES key.
+#[derive(Clone, sqlx::FromRow)]
 pub struct AppRecord {
     /// `app_id`
     pub app_id: String,
@@ -169,6 +187,17 @@ pub struct AppRecord {
     pub app_cert_pem: Option<String>,
     /// SN of that certificate.
     pub app_cert_sn: Option<String>,
+}
+
+impl std::fmt::Debug for AppRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppRecord")
+            .field("app_id", &self.app_id)
+            .field("public_key_spki", &self.public_key_spki.as_ref().map(|k| k.len()))
+            .field("encrypt_key", &self.encrypt_key.as_ref().map(|_| "<redacted>"))
+            .field("app_cert_sn", &self.app_cert_sn)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An app as requests use it: the record, and its public key parsed once per read.
@@ -842,6 +871,27 @@ mod tests {
         let g1 = s.record_nonce("app", "b", now_ms(), Duration::from_secs(60)).await.unwrap().unwrap();
         assert_eq!(g1.generations, Generations { apps: 0, desks: 1 });
         s.close().await;
+    }
+
+    #[test]
+    fn debug_shows_no_key_material() {
+        let row = KeyRow {
+            alipay_key_pkcs8: b"PRIVATE-ALIPAY".to_vec(),
+            root_key_pkcs8: b"PRIVATE-ROOT".to_vec(),
+            root_cert_pem: String::new(),
+            alipay_cert_pem: String::new(),
+        };
+        let app = AppRecord {
+            app_id: "app".into(),
+            public_key_spki: None,
+            encrypt_key: Some("c2VjcmV0LWFlcy1rZXk=".into()),
+            app_cert_pem: None,
+            app_cert_sn: None,
+        };
+        let shown = format!("{row:?} {app:?}");
+        for secret in ["PRIVATE", "80, 82, 73", "c2VjcmV0LWFlcy1rZXk="] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 
     #[tokio::test]
