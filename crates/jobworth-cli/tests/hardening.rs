@@ -1,4 +1,4 @@
-//! Issue 13 on the CLI side: `jobworth query` against a hostile gateway on loopback (each refusal
+//! Hardening on the CLI side: `jobworth query` against a hostile gateway on loopback (each refusal
 //! exits 4 with one line), the environment and file forms of `--app-auth-token` and `--cert-no`,
 //! and `keys generate` never following a symbolic link.
 
