@@ -141,8 +141,8 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-impl From<crate::writer::NonceError> for ApiError {
-    fn from(e: crate::writer::NonceError) -> Self {
+impl From<crate::store::writer::NonceError> for ApiError {
+    fn from(e: crate::store::writer::NonceError) -> Self {
         ApiError::Internal(format!("nonce log: {e}"))
     }
 }

@@ -19,21 +19,19 @@
 mod bodies;
 mod browser;
 mod ca;
-mod cache;
 pub mod cert_no;
 mod config;
 mod control;
 mod desk;
 mod error;
 mod gateway;
-mod jobworth;
 mod multipart;
 mod pages;
 pub mod personas;
+mod rules;
 mod serve;
 mod state;
 mod store;
-mod writer;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -53,7 +51,7 @@ pub use ca::CaError;
 pub use config::{Config, Limits};
 pub use error::ApiError;
 pub use gateway::AUTHENTICATION_PATH;
-pub use jobworth::merchant_identity_id;
+pub use rules::authentication::merchant_identity_id;
 pub use state::{base_url_for, AppState, StartError};
 pub use store::{StoreError, DB_FILE};
 

@@ -19,8 +19,11 @@ use alipay_v3::keys::PublicKey;
 use alipay_v3::KeyError;
 use tokio::sync::oneshot;
 
-use crate::cache::{Copies, Versioned};
-use crate::writer::{NonceError, Recorded, Writer};
+pub(crate) mod cache;
+pub(crate) mod writer;
+
+use cache::{Copies, Versioned};
+use writer::{NonceError, Recorded, Writer};
 
 /// Schema migrations: (version, SQL). Applied in order inside one `BEGIN IMMEDIATE`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -711,8 +714,8 @@ pub fn random_hex(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::cache::Generations;
     use super::*;
-    use crate::cache::Generations;
 
     async fn desk(store: &Store, conn: &str) -> Desk {
         let new = NewDesk {

@@ -8,11 +8,11 @@
 use alipay_v3::query::{encode_uri_component, parse_query};
 use serde::Serialize;
 
-use crate::cache::Generations;
 use crate::cert_no::{normalize_resident_id, IdError};
 use crate::error::ApiError;
 use crate::personas::{self, Persona};
 use crate::state::AppState;
+use crate::store::cache::Generations;
 use crate::store::{duration_ms, now_ms, state, AppRecord, Desk};
 
 /// The query parameters, each at most once.

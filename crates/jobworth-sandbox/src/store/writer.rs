@@ -20,7 +20,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::cache::Generations;
+use super::cache::Generations;
 use crate::store::{duration_ms, now_ms};
 
 /// A boxed future borrowing the connection.
@@ -225,7 +225,7 @@ fn deliver(batch: Vec<NonceJob>, result: Result<HashMap<(String, String), Record
 #[cfg(test)]
 mod tests {
     use super::{deliver, NonceJob};
-    use crate::cache::Generations;
+    use crate::store::cache::Generations;
     use crate::store::{now_ms, Store};
     use std::sync::Arc;
     use std::time::Duration;

@@ -22,11 +22,11 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::cache::{Generations, Versioned};
 use crate::error::{ApiError, JSON_UTF8};
-use crate::jobworth;
 use crate::multipart;
+use crate::rules::authentication;
 use crate::state::AppState;
+use crate::store::cache::{Generations, Versioned};
 use crate::store::{duration_ms, now_ms, App};
 
 /// The one v3 method the sandbox serves.
@@ -253,7 +253,8 @@ async fn v3_inner(
         ));
     }
     let json =
-        jobworth::authentication_query(state, &verified.app.value.record, verified.generations, uri.query()).await?;
+        authentication::authentication_query(state, &verified.app.value.record, verified.generations, uri.query())
+            .await?;
     Ok(success(json, verified.response_key.as_ref()))
 }
 
