@@ -156,13 +156,8 @@ impl Store {
              WHERE desk_id = ? AND persona IS NULL AND state = ?",
             move |q, now| {
                 let terminal_at = (new_state != DeskState::Pending).then_some(now);
-                q.bind(persona)
-                    .bind(new_state)
-                    .bind(result)
-                    .bind(terminal_at)
-                    .bind(now)
-                    .bind(desk_id)
-                    .bind(DeskState::Pending)
+                let from = DeskState::Pending;
+                q.bind(persona).bind(new_state).bind(result).bind(terminal_at).bind(now).bind(desk_id).bind(from)
             },
         )
         .await
@@ -175,12 +170,8 @@ impl Store {
             "UPDATE desks SET state = ?, result = ?, became_terminal_at = ?, updated_at = ? \
              WHERE desk_id = ? AND persona = 'pending' AND state = ?",
             move |q, now| {
-                q.bind(DeskState::Terminal)
-                    .bind(DeskResult::Verdict(verdict))
-                    .bind(now)
-                    .bind(now)
-                    .bind(desk_id)
-                    .bind(DeskState::Pending)
+                let (to, from) = (DeskState::Terminal, DeskState::Pending);
+                q.bind(to).bind(DeskResult::Verdict(verdict)).bind(now).bind(now).bind(desk_id).bind(from)
             },
         )
         .await
@@ -193,12 +184,8 @@ impl Store {
             "UPDATE desks SET state = ?, result = ?, became_terminal_at = ?, updated_at = ? \
              WHERE desk_id = ? AND state = ?",
             move |q, now| {
-                q.bind(DeskState::Cancelled)
-                    .bind(DeskResult::Refusal(ErrorCode::UserNotAuthorize))
-                    .bind(now)
-                    .bind(now)
-                    .bind(desk_id)
-                    .bind(DeskState::Pending)
+                let declined = DeskResult::Refusal(ErrorCode::UserNotAuthorize);
+                q.bind(DeskState::Cancelled).bind(declined).bind(now).bind(now).bind(desk_id).bind(DeskState::Pending)
             },
         )
         .await

@@ -15,8 +15,7 @@ impl Store {
     /// processes race on a fresh data dir, the first insert wins and everyone uses that row.
     pub async fn insert_keys_if_absent(&self, new: &KeyRow) -> Result<KeyRow, StoreError> {
         let new = new.clone();
-        let row = self
-            .writer
+        self.writer
             .run(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
@@ -33,7 +32,7 @@ impl Store {
                     sqlx::query_as(KEYS_SELECT).fetch_one(&mut *conn).await
                 })
             })
-            .await?;
-        Ok(row)
+            .await
+            .map_err(StoreError::from)
     }
 }
