@@ -6,13 +6,14 @@ use alipay_v3::aes::AesKey;
 use alipay_v3::keys::PublicKey;
 use alipay_v3::order::{parse_order_string, verify_order_string};
 use alipay_v3::OrderStringError;
+use jobworth::{ErrorCode, IdentityResult};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::personas::{self, Outcome, Persona};
 use crate::state::AppState;
-use crate::store::{state, Desk, NewDesk};
+use crate::store::{Desk, DeskResult, DeskState, NewDesk};
 
 /// The v2 method of step 1.
 pub const STEP1_METHOD: &str = "zhima.credit.payafteruse.creditagreement.sign";
@@ -197,9 +198,9 @@ pub struct DeskOutcome {
 
 /// What a query will see for this desk right now (ignoring consumption and expiry).
 pub fn identity_result(desk: &Desk) -> &str {
-    match (desk.state.as_str(), desk.result.as_deref()) {
-        (state::PENDING, _) => "WAITING_VERIFY",
-        (_, Some(r)) => r,
+    match (desk.state, &desk.result) {
+        (DeskState::Pending, _) => "WAITING_VERIFY",
+        (_, Some(r)) => r.as_str(),
         _ => "WAITING_VERIFY",
     }
 }
@@ -234,8 +235,10 @@ pub(crate) async fn complete(state: &AppState, desk_id: &str, persona: &str) -> 
         ApiError::Invalid(format!("persona must be one of {}", names.join(", ")))
     })?;
     let (new_state, result) = match p.outcome() {
-        Outcome::Pending => (state::PENDING, None),
-        o => (state::TERMINAL, Some(o.as_str())),
+        Outcome::Pending => (DeskState::Pending, None),
+        Outcome::Success => (DeskState::Terminal, Some(DeskResult::Verdict(IdentityResult::Success))),
+        Outcome::Failed => (DeskState::Terminal, Some(DeskResult::Verdict(IdentityResult::Failed))),
+        Outcome::Error(code) => (DeskState::Terminal, Some(DeskResult::Refusal(ErrorCode::from(code)))),
     };
     match state.store().complete(desk_id, p.persona, new_state, result).await? {
         Some(desk) => {
@@ -251,7 +254,7 @@ pub(crate) async fn resolve(state: &AppState, desk_id: &str, result: &str) -> Re
     if !matches!(result, "SUCCESS" | "FAILED") {
         return Err(ApiError::Invalid("identity_result must be SUCCESS or FAILED".into()));
     }
-    match state.store().resolve(desk_id, result).await? {
+    match state.store().resolve(desk_id, IdentityResult::from(result)).await? {
         Some(desk) => {
             tracing::info!(desk_id, result, "pending verification resolved");
             Ok(desk)

@@ -1,13 +1,13 @@
-//! The v3 gateway: request verification (protocol §1.8) and response signing (§2.5).
-//!
-//! Check order: authorization present and parseable → app known → (certificate mode)
+//! The v3 checks, in order: authorization present and parseable → app known → (certificate mode)
 //! `app_cert_sn` is the app's issued cert → signature over the raw request-target and raw body
 //! → timestamp window → nonce not seen (recorded only after the signature verified) → body
-//! decrypts when marked AES. Only then is the method dispatched.
+//! decrypts when marked AES.
 //!
-//! The app record comes from the process's copy; the nonce insert returns the `apps` change
-//! counter, and a copy older than that is read again and the checks redone, so a request is always
-//! judged on the app as it was when its nonce was recorded (see `cache`).
+//! The app is judged as it was when the request's nonce was recorded: the store answers for
+//! that ([`Store::app_checked`], [`Store::app_as_of`]).
+//!
+//! [`Store::app_checked`]: crate::store::Store::app_checked
+//! [`Store::app_as_of`]: crate::store::Store::app_as_of
 
 use std::sync::Arc;
 
@@ -15,22 +15,12 @@ use alipay_v3::aes::AesKey;
 use alipay_v3::headers as h;
 use alipay_v3::verify::{verify_request, AuthorizationHeader};
 use alipay_v3::AuthHeaderError;
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
-use axum::extract::{OriginalUri, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method};
 
-use crate::cache::{Generations, Versioned};
-use crate::error::{ApiError, JSON_UTF8};
-use crate::jobworth;
+use crate::error::ApiError;
 use crate::multipart;
 use crate::state::AppState;
-use crate::store::{duration_ms, now_ms, App};
-
-/// The one v3 method the sandbox serves.
-pub const AUTHENTICATION_PATH: &str = "/v3/zhima/customer/jobworth/authentication";
+use crate::store::{duration_ms, now_ms, App, Generations, Versioned};
 
 /// Longest nonce accepted (the official SDKs send 36 characters).
 const MAX_NONCE: usize = 128;
@@ -115,7 +105,7 @@ fn check_signature(
 }
 
 /// Runs every gateway check on a request.
-pub(crate) async fn verify(
+pub(super) async fn verify(
     state: &AppState,
     method: &Method,
     target: &str,
@@ -130,17 +120,9 @@ pub(crate) async fn verify(
     };
     let signed_body = std::str::from_utf8(signed_body).ok();
 
-    // The app as this process last saw it. A check that fails on a copy is redone on a fresh read
-    // (another process may have re-registered the app) before the request is refused.
     let store = state.store();
-    let (mut app, fresh) = store.app_copy(&auth.app_id).await?.ok_or_else(unknown_app)?;
-    if let Err(e) = check_signature(&app.value, &auth, method, target, headers, signed_body) {
-        if fresh {
-            return Err(e);
-        }
-        app = store.app_read(&auth.app_id).await?.ok_or_else(unknown_app)?;
-        check_signature(&app.value, &auth, method, target, headers, signed_body)?;
-    }
+    let check = |app: &App| check_signature(app, &auth, method, target, headers, signed_body);
+    let app = store.app_checked(&auth.app_id, &check).await?.ok_or_else(unknown_app)?;
     // Checked above: the signature verified over it.
     let signed_body = signed_body.unwrap_or_default();
 
@@ -183,12 +165,7 @@ pub(crate) async fn verify(
         ));
     }
     let generations = recorded.generations;
-    if app.generation != generations.apps {
-        // Some process wrote `apps` since the copy was read: judge the request on the app as it
-        // is now.
-        app = store.app_read(&auth.app_id).await?.ok_or_else(unknown_app)?;
-        check_signature(&app.value, &auth, method, target, headers, Some(signed_body))?;
-    }
+    let app = store.app_as_of(app, generations.apps, &check).await?.ok_or_else(unknown_app)?;
 
     let marked = is_aes(headers, h::ENCRYPT_TYPE) || is_aes(headers, h::ENCRYPTION_ALGM);
     let unknown_type = header_str(headers, h::ENCRYPT_TYPE).is_some() && !is_aes(headers, h::ENCRYPT_TYPE);
@@ -209,133 +186,4 @@ pub(crate) async fn verify(
         }
     }
     Ok(Verified { app, response_key, generations })
-}
-
-fn body_error(rejection: BytesRejection) -> ApiError {
-    match rejection {
-        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => ApiError::TooLarge,
-        other => ApiError::Invalid(format!("request body could not be read: {}", other.body_text())),
-    }
-}
-
-/// Handler of every `/v3/…` request.
-pub(crate) async fn v3(
-    State(state): State<AppState>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    match v3_inner(&state, &method, &uri, &headers, body).await {
-        Ok(res) => res,
-        Err(e) => {
-            tracing::info!(code = e.code(), status = e.status().as_u16(), "v3 request refused");
-            e.into_response()
-        }
-    }
-}
-
-async fn v3_inner(
-    state: &AppState,
-    method: &Method,
-    uri: &http::Uri,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let body = body.map_err(body_error)?;
-    // The raw request-target, byte for byte as it arrived (never re-encoded).
-    let target = uri.path_and_query().map_or_else(|| uri.path(), |pq| pq.as_str());
-    let verified = verify(state, method, target, headers, &body).await?;
-    if method != Method::GET || uri.path() != AUTHENTICATION_PATH {
-        return Err(ApiError::gateway(
-            "invalid-method",
-            format!("不存在的方法名 (the sandbox serves only GET {AUTHENTICATION_PATH})"),
-        ));
-    }
-    let json =
-        jobworth::authentication_query(state, &verified.app.value.record, verified.generations, uri.query()).await?;
-    Ok(success(json, verified.response_key.as_ref()))
-}
-
-/// A 200 answer: JSON, or its base64 AES ciphertext as `text/plain` when asked for.
-fn success(json: Vec<u8>, key: Option<&AesKey>) -> Response {
-    match key {
-        Some(k) => {
-            let mut res = (StatusCode::OK, k.encrypt(&json)).into_response();
-            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-            res
-        }
-        None => {
-            let mut res = (StatusCode::OK, json).into_response();
-            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
-            res
-        }
-    }
-}
-
-fn is_v3_path(path: &str) -> bool {
-    path == "/v3" || path.starts_with("/v3/")
-}
-
-/// Whether a response already has a body a client can parse as an answer.
-fn has_typed_body(res: &Response) -> bool {
-    res.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"))
-}
-
-/// Outermost response step: turns bare error responses of inner layers (timeout, body limit,
-/// unmatched method) into JSON errors, then signs every `/v3/…` response.
-pub(crate) async fn finish(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let v3 = is_v3_path(req.uri().path());
-    let cert_mode = v3 && parse_authorization(req.headers()).is_ok_and(|a| a.app_cert_sn.is_some());
-    let mut res = next.run(req).await;
-
-    let status = res.status();
-    if status.as_u16() >= 400 && !has_typed_body(&res) {
-        let err = match status {
-            StatusCode::REQUEST_TIMEOUT => ApiError::Timeout,
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
-            StatusCode::NOT_FOUND => ApiError::NotFound("no such route".into()),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                ApiError::Gateway("invalid-method", format!("method not allowed on this route ({status})"))
-            }
-            s if s.is_server_error() => ApiError::Internal(format!("inner layer answered {s}")),
-            s => ApiError::Invalid(format!("bad request ({s})")),
-        };
-        let keep = res.headers().get(header::ALLOW).cloned();
-        res = err.into_response();
-        *res.status_mut() = status;
-        if let Some(allow) = keep {
-            res.headers_mut().insert(header::ALLOW, allow);
-        }
-    }
-
-    if !v3 || (res.status().as_u16() >= 400 && state.cfg().unsigned_errors) {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(b) => b,
-        Err(e) => {
-            let err = ApiError::Internal(format!("response body: {e}"));
-            let (p, b) = err.into_response().into_parts();
-            parts = p;
-            axum::body::to_bytes(b, usize::MAX).await.unwrap_or_default()
-        }
-    };
-    let sig = alipay_v3::sign::ResponseSignature::new(&state.keys().alipay_key, &bytes);
-    let hs = &mut parts.headers;
-    for (name, value) in [(h::TIMESTAMP, sig.timestamp), (h::NONCE, sig.nonce), (h::SIGNATURE, sig.signature)] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            hs.insert(HeaderName::from_static(name), v);
-        }
-    }
-    if cert_mode {
-        if let Ok(v) = HeaderValue::from_str(&state.keys().alipay_cert_sn) {
-            hs.insert(HeaderName::from_static(h::SN), v);
-        }
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }

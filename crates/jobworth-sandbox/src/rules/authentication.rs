@@ -1,4 +1,4 @@
-//! `GET /v3/zhima/customer/jobworth/authentication`: the business rules of SPEC §4.1.
+//! `GET /v3/zhima/customer/jobworth/authentication`: its business rules.
 //!
 //! Order: parameter checks (`INVALID_PARAMETER`, then `PARAM_ERROR` for a malformed resident
 //! ID) → `conn_key` → `once_token` (unknown / consumed / expired) → `identity_type` →
@@ -8,16 +8,16 @@
 use alipay_v3::query::{encode_uri_component, parse_query};
 use serde::Serialize;
 
-use crate::cache::Generations;
+use super::{Call, Params};
 use crate::cert_no::{normalize_resident_id, IdError};
 use crate::error::ApiError;
 use crate::personas::{self, Persona};
 use crate::state::AppState;
-use crate::store::{duration_ms, now_ms, state, AppRecord, Desk};
+use crate::store::{duration_ms, now_ms, AppRecord, Desk, DeskResult, DeskState};
 
 /// The query parameters, each at most once.
 #[derive(Debug, Default)]
-struct Params {
+pub(crate) struct AuthenticationParams {
     conn_key: Option<String>,
     once_token: Option<String>,
     query_type: Option<String>,
@@ -36,8 +36,7 @@ fn invalid(message: impl Into<String>) -> ApiError {
 /// Most parameters a query may carry; the endpoint defines nine.
 const MAX_PARAMS: usize = 64;
 
-impl Params {
-    /// `allow_unknown`: answer a parameter the endpoint does not define instead of refusing it.
+impl Params for AuthenticationParams {
     fn parse(raw: Option<&str>, allow_unknown: bool) -> Result<Self, ApiError> {
         let raw = raw.unwrap_or("");
         // Counted before decoding, so a query of 10,000 parameters is refused without building them.
@@ -46,7 +45,7 @@ impl Params {
             return Err(invalid(format!("参数有误 ({count} parameters; at most {MAX_PARAMS} are accepted)")));
         }
         let pairs = parse_query(raw).map_err(|e| invalid(format!("参数有误 (query string: {e})")))?;
-        let mut p = Params::default();
+        let mut p = AuthenticationParams::default();
         let mut seen = std::collections::HashSet::with_capacity(pairs.len());
         for (k, v) in &pairs {
             if !seen.insert(k.as_str()) {
@@ -131,13 +130,8 @@ fn skip_url(state: &AppState, desk_id: &str) -> String {
 }
 
 /// Runs the query; returns the JSON body of a 200 answer.
-pub(crate) async fn authentication_query(
-    state: &AppState,
-    app: &AppRecord,
-    generations: Generations,
-    raw_query: Option<&str>,
-) -> Result<Vec<u8>, ApiError> {
-    let mut p = Params::parse(raw_query, state.cfg().allow_unknown_params)?;
+pub(crate) async fn query(call: &Call<'_>, mut p: AuthenticationParams) -> Result<Vec<u8>, ApiError> {
+    let Call { state, app, generations } = *call;
     if p.cert_no.is_some() && p.cert_type.is_none() {
         p.cert_type.clone_from(&state.cfg().default_cert_type);
     }
@@ -206,7 +200,7 @@ pub(crate) async fn authentication_query(
     if service_id != desk.service_id {
         return Err(ApiError::business("MERCHANT_INTERCEPT", "商户拦截 (service_id is not the one of step 1)"));
     }
-    if desk.state == state::CANCELLED {
+    if desk.state == DeskState::Cancelled {
         return Err(ApiError::business("USER_NOT_AUTHORIZE", "用户未授权 (the user declined at the desk)"));
     }
     let Some(persona_name) = desk.persona.as_deref() else {
@@ -217,29 +211,36 @@ pub(crate) async fn authentication_query(
         .ok_or_else(|| ApiError::Internal(format!("desk {} has unknown persona", desk.desk_id)))?;
     check_identifiers(&p, resident_id.as_deref(), persona)?;
 
-    if desk.state == state::PENDING {
+    if desk.state == DeskState::Pending {
         return answer(state, app, desk, "WAITING_VERIFY", "PROCESSING", Some(persona));
     }
-    let result = desk.result.as_deref().unwrap_or_default();
-    if !matches!(result, "SUCCESS" | "FAILED") {
-        let code = personas::PERSONAS
-            .iter()
-            .map(|p| p.outcome)
-            .find(|c| *c == result)
-            .ok_or_else(|| ApiError::Internal(format!("desk {} has unknown result", desk.desk_id)))?;
-        return Err(ApiError::business(code, outcome_message(code)));
-    }
+    let unknown_result = || ApiError::Internal(format!("desk {} has unknown result", desk.desk_id));
+    let result = match &desk.result {
+        Some(DeskResult::Verdict(verdict)) => verdict.clone(),
+        Some(DeskResult::Refusal(refusal)) => {
+            let code = personas::PERSONAS
+                .iter()
+                .map(|p| p.outcome)
+                .find(|c| *c == refusal.as_str())
+                .ok_or_else(unknown_result)?;
+            return Err(ApiError::business(code, outcome_message(code)));
+        }
+        None => return Err(unknown_result()),
+    };
     // The one write: exactly one concurrent caller gets the row back.
     let consumed = store
         .consume(&desk.desk_id, ttl)
         .await?
         .ok_or_else(|| token_invalid("the terminal result was already read; start a new step 1"))?;
-    let result = consumed.result.as_deref().unwrap_or(result);
-    tracing::info!(app_id = %app.app_id, conn_key = %conn_key, identity_result = result, "token consumed");
-    answer(state, app, &consumed, result, "FINISH", Some(persona))
+    let result = match consumed.result.clone() {
+        Some(DeskResult::Verdict(verdict)) => verdict,
+        _ => result,
+    };
+    tracing::info!(app_id = %app.app_id, conn_key = %conn_key, identity_result = result.as_str(), "token consumed");
+    answer(state, app, &consumed, result.as_str(), "FINISH", Some(persona))
 }
 
-fn check_identifiers(p: &Params, resident_id: Option<&str>, persona: &Persona) -> Result<(), ApiError> {
+fn check_identifiers(p: &AuthenticationParams, resident_id: Option<&str>, persona: &Persona) -> Result<(), ApiError> {
     let not_user = || ApiError::business("USER_NOT_AUTHORIZE", "用户未授权 (user_id/open_id is not the verified user)");
     if p.user_id.as_deref().is_some_and(|u| u != persona.user_id) {
         return Err(not_user());
@@ -299,22 +300,22 @@ mod tests {
 
     #[test]
     fn params() {
-        let p = Params::parse(Some("conn_key=a%20b&cert_no=&x=1&x=2"), true).unwrap_err();
+        let p = AuthenticationParams::parse(Some("conn_key=a%20b&cert_no=&x=1&x=2"), true).unwrap_err();
         assert_eq!(p.code(), "INVALID_PARAMETER");
-        let p = Params::parse(Some("conn_key=a%20b&cert_no=&zzz=1"), true).unwrap();
+        let p = AuthenticationParams::parse(Some("conn_key=a%20b&cert_no=&zzz=1"), true).unwrap();
         assert_eq!(p.conn_key.as_deref(), Some("a b"));
         assert_eq!(p.cert_no, None);
-        let unknown = Params::parse(Some("conn_key=a&onceToken=t"), false).unwrap_err();
+        let unknown = AuthenticationParams::parse(Some("conn_key=a&onceToken=t"), false).unwrap_err();
         assert_eq!(unknown.code(), "INVALID_PARAMETER");
         assert!(unknown.message().contains("onceToken"), "{}", unknown.message());
-        assert_eq!(Params::parse(Some("a=%zz"), true).unwrap_err().code(), "INVALID_PARAMETER");
-        assert_eq!(Params::parse(None, false).unwrap().conn_key, None);
-        let dup = Params::parse(Some("user_id=1&user_id=1"), false).unwrap_err();
+        assert_eq!(AuthenticationParams::parse(Some("a=%zz"), true).unwrap_err().code(), "INVALID_PARAMETER");
+        assert_eq!(AuthenticationParams::parse(None, false).unwrap().conn_key, None);
+        let dup = AuthenticationParams::parse(Some("user_id=1&user_id=1"), false).unwrap_err();
         assert!(dup.message().contains("user_id"));
         let many: Vec<String> = (0..65).map(|i| format!("p{i}=1")).collect();
-        let too_many = Params::parse(Some(&many.join("&")), true).unwrap_err();
+        let too_many = AuthenticationParams::parse(Some(&many.join("&")), true).unwrap_err();
         assert!(too_many.message().contains("65 parameters"), "{}", too_many.message());
-        assert!(Params::parse(Some(&many[..64].join("&")), true).is_ok());
+        assert!(AuthenticationParams::parse(Some(&many[..64].join("&")), true).is_ok());
     }
 
     #[test]
