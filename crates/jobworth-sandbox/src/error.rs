@@ -4,6 +4,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use jobworth_wire::code;
 use serde::Serialize;
 
 /// Where the `links` entry of an error points: the v3 error-code reference.
@@ -85,7 +86,7 @@ impl ApiError {
     pub fn code(&self) -> &str {
         match self {
             ApiError::Gateway(c, _) | ApiError::Business(c, _) => c,
-            ApiError::Invalid(_) => "invalid-parameter",
+            ApiError::Invalid(_) => code::gateway::INVALID_PARAMETER,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
@@ -94,7 +95,7 @@ impl ApiError {
             ApiError::TooLarge => "invalid-request-data",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Unavailable(_) => "service-unavailable",
-            ApiError::Internal(_) => "SYSTEM_ERROR",
+            ApiError::Internal(_) => code::business::SYSTEM_ERROR,
         }
     }
 

@@ -52,8 +52,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 pub use ca::CaError;
 pub use config::{Config, Limits};
 pub use error::ApiError;
-pub use gateway::AUTHENTICATION_PATH;
 pub use jobworth::merchant_identity_id;
+pub use jobworth_wire::AUTHENTICATION_PATH;
 pub use state::{base_url_for, AppState, StartError};
 pub use store::{StoreError, DB_FILE};
 
