@@ -5,6 +5,7 @@
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use jobworth_wire::code;
 use serde::Serialize;
 
 use crate::store::{NonceError, StoreError};
@@ -88,7 +89,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Gateway(c, _) | ApiError::Business(c, _) => c,
-            ApiError::Invalid(_) => "invalid-parameter",
+            ApiError::Invalid(_) => code::gateway::INVALID_PARAMETER,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
@@ -97,7 +98,7 @@ impl ApiError {
             ApiError::TooLarge => "invalid-request-data",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Unavailable(_) => "service-unavailable",
-            ApiError::Internal(_) => "SYSTEM_ERROR",
+            ApiError::Internal(_) => code::business::SYSTEM_ERROR,
         }
     }
 

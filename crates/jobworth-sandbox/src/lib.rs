@@ -49,7 +49,7 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 pub use ca::CaError;
 pub use config::{Config, Limits};
 pub use error::ApiError;
-pub use gateway::AUTHENTICATION_PATH;
+pub use jobworth_wire::AUTHENTICATION_PATH;
 pub use rules::authentication::merchant_identity_id;
 pub use state::{base_url_for, AppState, StartError};
 pub use store::{StoreError, DB_FILE};

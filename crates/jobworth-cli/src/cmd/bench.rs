@@ -23,7 +23,6 @@ use super::control::Control;
 use crate::error::CliError;
 use crate::output::{print_fields, Palette};
 
-const QUERY_PATH: &str = "/v3/zhima/customer/jobworth/authentication";
 const SERVICE_ID: &str = "2019120400000000000004450100";
 /// A request slower than this is a failure, not a latency sample.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -381,7 +380,7 @@ fn crypto_ceiling(app_key: &PrivateKey, app_id: &str, threads: usize, run_for: D
     let app_public = app_key.public_key();
     let server_public = server_key.public_key();
     let uri = q::request_uri(
-        QUERY_PATH,
+        jobworth::AUTHENTICATION_PATH,
         [
             ("conn_key", "bench-00000000-0"),
             ("once_token", "00000000-0000-4000-8000-000000000000"),

@@ -6,14 +6,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use jobworth::DEFAULT_ENDPOINT;
 use zeroize::Zeroizing;
 
 use crate::cmd::{load_private_key, read_input_text, secret_input, Secret};
 use crate::error::{CliError, Exit};
 use crate::output::{print_fields, Palette};
-
-/// The production gateway.
-pub const DEFAULT_ENDPOINT: &str = "https://openapi.alipay.com";
 
 /// How to reach and authenticate against the gateway (or a sandbox). Every flag also reads an
 /// environment variable so credentials need not be typed on the command line.

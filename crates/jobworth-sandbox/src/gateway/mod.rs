@@ -11,14 +11,14 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use jobworth_wire::code::gateway as code;
+use jobworth_wire::AUTHENTICATION_PATH;
+
 use crate::error::{ApiError, JSON_UTF8};
 use crate::rules::{authentication, Call};
 use crate::state::AppState;
 use crate::web::extract::RawBody;
 use verify::{parse_authorization, verify};
-
-/// The one v3 method the sandbox serves.
-pub const AUTHENTICATION_PATH: &str = "/v3/zhima/customer/jobworth/authentication";
 
 /// Handler of every `/v3/…` request: the checks, then the method's rules.
 pub(crate) async fn v3(
@@ -41,7 +41,7 @@ async fn dispatch(call: &Call<'_>, method: &Method, path: &str, query: Option<&s
     match (method.as_str(), path) {
         ("GET", AUTHENTICATION_PATH) => authentication::query(call, call.params(query)?).await,
         _ => Err(ApiError::gateway(
-            "invalid-method",
+            code::INVALID_METHOD,
             format!("不存在的方法名 (the sandbox serves only GET {AUTHENTICATION_PATH})"),
         )),
     }

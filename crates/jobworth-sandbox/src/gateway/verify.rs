@@ -16,6 +16,7 @@ use alipay_v3::headers as h;
 use alipay_v3::verify::{verify_request, AuthorizationHeader};
 use alipay_v3::AuthHeaderError;
 use axum::http::{HeaderMap, Method};
+use jobworth_wire::code::gateway as code;
 
 use crate::error::ApiError;
 use crate::multipart;
@@ -48,21 +49,21 @@ fn is_aes(headers: &HeaderMap, name: &str) -> bool {
 pub(crate) fn parse_authorization(headers: &HeaderMap) -> Result<AuthorizationHeader, ApiError> {
     let raw = headers
         .get(h::AUTHORIZATION)
-        .ok_or_else(|| ApiError::gateway("missing-signature", "缺少签名参数 (no authorization header)"))?;
-    let text = raw
-        .to_str()
-        .map_err(|_| ApiError::gateway("missing-signature", "签名参数格式错误 (authorization is not ASCII text)"))?;
+        .ok_or_else(|| ApiError::gateway(code::MISSING_SIGNATURE, "缺少签名参数 (no authorization header)"))?;
+    let text = raw.to_str().map_err(|_| {
+        ApiError::gateway(code::MISSING_SIGNATURE, "签名参数格式错误 (authorization is not ASCII text)")
+    })?;
     let auth = AuthorizationHeader::parse(text).map_err(|e: AuthHeaderError| {
-        ApiError::gateway("missing-signature", format!("签名参数格式错误 (authorization: {e})"))
+        ApiError::gateway(code::MISSING_SIGNATURE, format!("签名参数格式错误 (authorization: {e})"))
     })?;
     if auth.nonce.len() > MAX_NONCE {
-        return Err(ApiError::gateway("missing-signature", "签名参数格式错误 (authorization nonce is too long)"));
+        return Err(ApiError::gateway(code::MISSING_SIGNATURE, "签名参数格式错误 (authorization nonce is too long)"));
     }
     Ok(auth)
 }
 
 fn unknown_app() -> ApiError {
-    ApiError::gateway("invalid-app-id", "无效的AppID参数 (app_id is not registered in the sandbox)")
+    ApiError::gateway(code::INVALID_APP_ID, "无效的AppID参数 (app_id is not registered in the sandbox)")
 }
 
 /// The checks that depend on the app's record: certificate SN and signature.
@@ -77,24 +78,27 @@ fn check_signature(
     if let Some(sn) = &auth.app_cert_sn {
         if app.record.app_cert_sn.as_deref() != Some(sn.as_str()) {
             return Err(ApiError::gateway(
-                "app-cert-not-exist",
+                code::APP_CERT_NOT_EXIST,
                 "应用公钥证书不存在 (app_cert_sn is not the SN of the certificate the sandbox issued to this app)",
             ));
         }
     }
     let key = match &app.public_key {
         None => {
-            return Err(ApiError::gateway("invalid-signature", "验签出错 (no public key is registered for this app)"))
+            return Err(ApiError::gateway(
+                code::INVALID_SIGNATURE,
+                "验签出错 (no public key is registered for this app)",
+            ))
         }
         Some(Err(e)) => return Err(ApiError::Internal(format!("stored app key: {e}"))),
         Some(Ok(key)) => key,
     };
     let signed_body = signed_body
-        .ok_or_else(|| ApiError::gateway("invalid-signature", "验签出错 (request body is not UTF-8 text)"))?;
+        .ok_or_else(|| ApiError::gateway(code::INVALID_SIGNATURE, "验签出错 (request body is not UTF-8 text)"))?;
     let token = header_str(headers, h::APP_AUTH_TOKEN);
     verify_request(key, auth, method.as_str(), target, signed_body, token).map_err(|e| {
         ApiError::gateway(
-            "invalid-signature",
+            code::INVALID_SIGNATURE,
             format!(
                 "验签出错 ({e}; the sandbox signs authString, method, the raw request-target, the raw body{} — \
                  check the key and that the query is sent exactly as signed)",
@@ -130,7 +134,7 @@ pub(super) async fn verify(
     if let Some(sent) = headers.get(h::ROOT_CERT_SN) {
         if sent.to_str().ok().map(str::trim) != Some(state.keys().root_cert_sn.as_str()) {
             return Err(ApiError::gateway(
-                "invalid-alipay-root-cert-sn",
+                code::INVALID_ALIPAY_ROOT_CERT_SN,
                 "支付宝根证书SN无效 (alipay-root-cert-sn is not the SN of the sandbox's root certificate; \
                  configure the alipay_root_cert that POST /sandbox/apps returns)",
             ));
@@ -142,13 +146,13 @@ pub(super) async fn verify(
     let ts = i64::try_from(auth.timestamp_ms).unwrap_or(i64::MAX);
     if now.abs_diff(ts) > duration_ms(window).unsigned_abs() {
         return Err(ApiError::gateway(
-            "invalid-timestamp",
+            code::INVALID_TIMESTAMP,
             format!("非法的时间戳参数 (timestamp is more than {}s away from the sandbox clock)", window.as_secs()),
         ));
     }
     let recorded = store.record_nonce(&auth.app_id, &auth.nonce, ts, window).await?.ok_or_else(|| {
         ApiError::gateway(
-            "invalid-signature",
+            code::INVALID_SIGNATURE,
             "验签出错 (replay: this nonce was already used by this app within the timestamp window)",
         )
     })?;
@@ -156,7 +160,7 @@ pub(super) async fn verify(
     // would still accept: a request older than the log's horizon cannot be told from a replay.
     if ts < recorded.pruned_before {
         return Err(ApiError::gateway(
-            "invalid-timestamp",
+            code::INVALID_TIMESTAMP,
             format!(
                 "非法的时间戳参数 (timestamp is older than the nonce log kept on this data dir ({} ms ago); \
                  another sandbox process on it runs with a shorter --timestamp-window)",
@@ -170,16 +174,17 @@ pub(super) async fn verify(
     let marked = is_aes(headers, h::ENCRYPT_TYPE) || is_aes(headers, h::ENCRYPTION_ALGM);
     let unknown_type = header_str(headers, h::ENCRYPT_TYPE).is_some() && !is_aes(headers, h::ENCRYPT_TYPE);
     if unknown_type {
-        return Err(ApiError::gateway("decryption-error", "解密出错 (alipay-encrypt-type must be AES)"));
+        return Err(ApiError::gateway(code::DECRYPTION_ERROR, "解密出错 (alipay-encrypt-type must be AES)"));
     }
     let mut response_key = None;
     if marked {
         let key_b64 = app.value.record.encrypt_key.as_deref().ok_or_else(|| {
-            ApiError::gateway("decryption-error", "解密出错 (no encrypt_key is registered for this app)")
+            ApiError::gateway(code::DECRYPTION_ERROR, "解密出错 (no encrypt_key is registered for this app)")
         })?;
         let key = AesKey::from_base64(key_b64).map_err(|e| ApiError::Internal(format!("stored encrypt key: {e}")))?;
         if !signed_body.is_empty() {
-            key.decrypt(signed_body).map_err(|e| ApiError::gateway("decryption-error", format!("解密出错 ({e})")))?;
+            key.decrypt(signed_body)
+                .map_err(|e| ApiError::gateway(code::DECRYPTION_ERROR, format!("解密出错 ({e})")))?;
         }
         if is_aes(headers, h::ENCRYPT_TYPE) {
             response_key = Some(key);

@@ -6,6 +6,8 @@
 //! Everything before the consuming `UPDATE` only reads, so a refused request consumes nothing.
 
 use alipay_v3::query::{encode_uri_component, parse_query};
+use jobworth_wire::code::business as code;
+use jobworth_wire::{CertType, IdentityResult, QueryType, TokenStatus};
 use serde::Serialize;
 
 use super::{Call, Params};
@@ -30,7 +32,7 @@ pub(crate) struct AuthenticationParams {
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::business("INVALID_PARAMETER", message)
+    ApiError::business(code::INVALID_PARAMETER, message)
 }
 
 /// Most parameters a query may carry; the endpoint defines nine.
@@ -95,18 +97,11 @@ fn printable(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(40).collect()
 }
 
-/// `exact` or `dim`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum QueryType {
-    Exact,
-    Dim,
-}
-
 /// The successful answer.
 #[derive(Debug, Serialize)]
 struct Answer<'a> {
-    identity_result: &'a str,
-    token_status: &'a str,
+    identity_result: IdentityResult,
+    token_status: TokenStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     identity_result_skip_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,15 +133,15 @@ pub(crate) async fn query(call: &Call<'_>, mut p: AuthenticationParams) -> Resul
     let conn_key = p.conn_key.as_deref().ok_or_else(|| invalid("参数有误 (conn_key is required)"))?;
     let once_token = p.once_token.as_deref().ok_or_else(|| invalid("参数有误 (once_token is required)"))?;
     let service_id = p.service_id.as_deref().ok_or_else(|| invalid("参数有误 (service_id is required)"))?;
-    let query_type = match p.query_type.as_deref() {
-        Some("exact") => QueryType::Exact,
-        Some("dim") => QueryType::Dim,
-        _ => return Err(invalid("参数有误 (query_type must be exact or dim)")),
-    };
-    if let Some(t) = p.cert_type.as_deref() {
-        if !matches!(t, "0" | "1" | "2" | "3" | "4" | "5") {
-            return Err(invalid("参数有误 (cert_type must be one of 0-5)"));
-        }
+    let query_type = p
+        .query_type
+        .as_deref()
+        .map(QueryType::from)
+        .filter(QueryType::is_known)
+        .ok_or_else(|| invalid("参数有误 (query_type must be exact or dim)"))?;
+    let cert_type = p.cert_type.as_deref().map(CertType::from);
+    if cert_type.as_ref().is_some_and(|t| !t.is_known()) {
+        return Err(invalid("参数有误 (cert_type must be one of 0-5)"));
     }
     if p.cert_no.is_some() && p.cert_type.is_none() {
         return Err(invalid("参数有误 (cert_no needs cert_type)"));
@@ -155,21 +150,21 @@ pub(crate) async fn query(call: &Call<'_>, mut p: AuthenticationParams) -> Resul
         return Err(invalid("参数有误 (query_type exact needs user_id, open_id or cert_no + cert_type)"));
     }
     // A resident ID is checked for shape before anything is looked up.
-    let resident_id = match (p.cert_type.as_deref(), p.cert_no.as_deref()) {
-        (Some("0"), Some(no)) => Some(normalize_resident_id(no).map_err(|e| {
+    let resident_id = match (cert_type, p.cert_no.as_deref()) {
+        (Some(CertType::IdCard), Some(no)) => Some(normalize_resident_id(no).map_err(|e| {
             let why = match e {
                 IdError::Format | IdError::Length(_) => "is not an 18-digit (or legacy 15-digit) resident ID",
                 IdError::BirthDate => "holds an impossible birth date",
                 IdError::CheckChar => "has a wrong check digit",
                 _ => "is not a valid resident ID",
             };
-            ApiError::business("PARAM_ERROR", format!("参数错误 (cert_no {why})"))
+            ApiError::business(code::PARAM_ERROR, format!("参数错误 (cert_no {why})"))
         })?),
         _ => None,
     };
 
     let store = state.store();
-    let token_invalid = |why: &str| ApiError::business("TOKEN_INVALID", format!("once_token 无效 ({why})"));
+    let token_invalid = |why: &str| ApiError::business(code::TOKEN_INVALID, format!("once_token 无效 ({why})"));
     // The token's desk first: when it exists, so does its conn_key. The conn_key check (one more
     // SQLite round trip per query) only decides which error a miss gets.
     let copy = store.desk_by_token_at(&app.app_id, conn_key, once_token, generations.desks).await?;
@@ -177,7 +172,7 @@ pub(crate) async fn query(call: &Call<'_>, mut p: AuthenticationParams) -> Resul
         Some(copy) => &copy.value,
         None if !store.conn_key_exists(&app.app_id, conn_key).await? => {
             return Err(ApiError::business(
-                "WRONG_OUT_AGREEMENT_NO_INTERCEPT",
+                code::WRONG_OUT_AGREEMENT_NO_INTERCEPT,
                 "外部协议号错误 (conn_key is not the out_agreement_no of any step 1 of this app)",
             ));
         }
@@ -193,26 +188,26 @@ pub(crate) async fn query(call: &Call<'_>, mut p: AuthenticationParams) -> Resul
     }
     if p.identity_type.as_deref() != Some(desk.identity_type.as_str()) {
         return Err(ApiError::business(
-            "TOKEN_NOT_MATCH_IDENTITY_TYPE",
+            code::TOKEN_NOT_MATCH_IDENTITY_TYPE,
             "身份类型不匹配 (identity_type is not the one the token was issued for)",
         ));
     }
     if service_id != desk.service_id {
-        return Err(ApiError::business("MERCHANT_INTERCEPT", "商户拦截 (service_id is not the one of step 1)"));
+        return Err(ApiError::business(code::MERCHANT_INTERCEPT, "商户拦截 (service_id is not the one of step 1)"));
     }
     if desk.state == DeskState::Cancelled {
-        return Err(ApiError::business("USER_NOT_AUTHORIZE", "用户未授权 (the user declined at the desk)"));
+        return Err(ApiError::business(code::USER_NOT_AUTHORIZE, "用户未授权 (the user declined at the desk)"));
     }
     let Some(persona_name) = desk.persona.as_deref() else {
         // The user has not finished the desk yet.
-        return answer(state, app, desk, "WAITING_VERIFY", "PROCESSING", None);
+        return answer(state, app, desk, IdentityResult::WaitingVerify, TokenStatus::Processing, None);
     };
     let persona = personas::find(persona_name)
         .ok_or_else(|| ApiError::Internal(format!("desk {} has unknown persona", desk.desk_id)))?;
     check_identifiers(&p, resident_id.as_deref(), persona)?;
 
     if desk.state == DeskState::Pending {
-        return answer(state, app, desk, "WAITING_VERIFY", "PROCESSING", Some(persona));
+        return answer(state, app, desk, IdentityResult::WaitingVerify, TokenStatus::Processing, Some(persona));
     }
     let unknown_result = || ApiError::Internal(format!("desk {} has unknown result", desk.desk_id));
     let result = match &desk.result {
@@ -237,11 +232,12 @@ pub(crate) async fn query(call: &Call<'_>, mut p: AuthenticationParams) -> Resul
         _ => result,
     };
     tracing::info!(app_id = %app.app_id, conn_key = %conn_key, identity_result = result.as_str(), "token consumed");
-    answer(state, app, &consumed, result.as_str(), "FINISH", Some(persona))
+    answer(state, app, &consumed, result, TokenStatus::Finish, Some(persona))
 }
 
 fn check_identifiers(p: &AuthenticationParams, resident_id: Option<&str>, persona: &Persona) -> Result<(), ApiError> {
-    let not_user = || ApiError::business("USER_NOT_AUTHORIZE", "用户未授权 (user_id/open_id is not the verified user)");
+    let not_user =
+        || ApiError::business(code::USER_NOT_AUTHORIZE, "用户未授权 (user_id/open_id is not the verified user)");
     if p.user_id.as_deref().is_some_and(|u| u != persona.user_id) {
         return Err(not_user());
     }
@@ -256,7 +252,7 @@ fn check_identifiers(p: &AuthenticationParams, resident_id: Option<&str>, person
             };
         if !matches {
             return Err(ApiError::business(
-                "CARD_NO_NOT_MATCH",
+                code::CARD_NO_NOT_MATCH,
                 "证件号不匹配 (cert_no/cert_type is not the verified user's)",
             ));
         }
@@ -266,10 +262,10 @@ fn check_identifiers(p: &AuthenticationParams, resident_id: Option<&str>, person
 
 fn outcome_message(code: &str) -> &'static str {
     match code {
-        "JOB_WORTH_BLACK_LIST" => "职得黑名单用户 (the user is on the Jobworth blacklist)",
-        "NOT_OPEN_ZM" => "用户未开通芝麻信用 (the user has not opened Zhima credit)",
-        "USER_NOT_OPEN_JOBWORTH" => "用户未开通职得 (the user has not opened Jobworth)",
-        "RISK_INTERCEPT" => "风控拦截 (blocked by risk control)",
+        code::JOB_WORTH_BLACK_LIST => "职得黑名单用户 (the user is on the Jobworth blacklist)",
+        code::NOT_OPEN_ZM => "用户未开通芝麻信用 (the user has not opened Zhima credit)",
+        code::USER_NOT_OPEN_JOBWORTH => "用户未开通职得 (the user has not opened Jobworth)",
+        code::RISK_INTERCEPT => "风控拦截 (blocked by risk control)",
         _ => "业务处理失败 (business failure)",
     }
 }
@@ -278,11 +274,11 @@ fn answer(
     state: &AppState,
     app: &AppRecord,
     desk: &Desk,
-    identity_result: &str,
-    token_status: &str,
+    identity_result: IdentityResult,
+    token_status: TokenStatus,
     persona: Option<&Persona>,
 ) -> Result<Vec<u8>, ApiError> {
-    let terminal = token_status == "FINISH";
+    let terminal = token_status == TokenStatus::Finish;
     let body = Answer {
         identity_result,
         token_status,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jobworth::{ErrorCode, IdentityResult};
+use jobworth_wire::{ErrorCode, IdentityResult};
 
 use super::{duration_ms, now_ms, Desk, DeskResult, DeskState, Generational, NewDesk, Store, StoreError, Versioned};
 
@@ -248,7 +248,7 @@ fn random_hex(n: usize) -> String {
 mod tests {
     use std::time::Duration;
 
-    use jobworth::{ErrorCode, IdentityResult};
+    use jobworth_wire::{ErrorCode, IdentityResult};
 
     use crate::store::tests::open_desk;
     use crate::store::{DeskResult, DeskState, Store, StoreError};

@@ -261,7 +261,7 @@ pub(crate) mod tests {
             &d.desk_id,
             "teacher",
             DeskState::Terminal,
-            Some(DeskResult::Verdict(jobworth::IdentityResult::Success)),
+            Some(DeskResult::Verdict(jobworth_wire::IdentityResult::Success)),
         )
         .await
         .unwrap()

@@ -3,7 +3,7 @@
 
 use alipay_v3::keys::PublicKey;
 use alipay_v3::KeyError;
-use jobworth::{CodeFamily, ErrorCode, IdentityResult};
+use jobworth_wire::{CodeFamily, ErrorCode, IdentityResult};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::sqlite::{Sqlite, SqliteArgumentValue, SqliteTypeInfo, SqliteValueRef};

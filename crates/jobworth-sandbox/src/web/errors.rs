@@ -25,9 +25,10 @@ pub(crate) async fn json_errors(req: Request, next: Next) -> Response {
             StatusCode::REQUEST_TIMEOUT => ApiError::Timeout,
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
             StatusCode::NOT_FOUND => ApiError::NotFound("no such route".into()),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                ApiError::Gateway("invalid-method", format!("method not allowed on this route ({status})"))
-            }
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::Gateway(
+                jobworth_wire::code::gateway::INVALID_METHOD,
+                format!("method not allowed on this route ({status})"),
+            ),
             s if s.is_server_error() => ApiError::Internal(format!("inner layer answered {s}")),
             s => ApiError::Invalid(format!("bad request ({s})")),
         };
