@@ -1,31 +1,22 @@
 //! Single-use tokens under concurrency (one process, two instances on one data dir) and
 //! state surviving a restart.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
 use jobworth_sandbox::Sandbox;
+use jobworth_testkit::app::{teacher_query, App};
+use jobworth_testkit::fixtures::{app_key, APP_ID as APP, SERVICE_ID, TEACHER_USER};
+use jobworth_testkit::sandbox::{client, config, start, Harness};
+use jobworth_testkit::sdk::key_builder;
+use jobworth_testkit::signed::{order_string, Req};
 use serde_json::json;
-
-const APP: &str = "2021000122671080";
 
 /// Fires `n` SDK queries at one token, spread round-robin over `targets`, released together;
 /// returns (successes, token_invalid, anything else).
 async fn storm(targets: &[&Harness], app: &App, conn: &str, tok: &str, n: usize) -> (usize, usize, Vec<String>) {
     let clients: Vec<jobworth::Client> = targets
         .iter()
-        .map(|h| {
-            jobworth::Client::builder()
-                .endpoint(h.base())
-                .app_id(&app.app_id)
-                .private_key(app.key.clone())
-                .alipay_public_key(app.alipay_public_key())
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .unwrap()
-        })
+        .map(|h| key_builder(h.base(), app).timeout(std::time::Duration::from_secs(30)).build().unwrap())
         .collect();
     let barrier = Arc::new(tokio::sync::Barrier::new(n));
     let mut tasks = tokio::task::JoinSet::new();

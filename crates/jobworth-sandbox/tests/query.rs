@@ -1,21 +1,11 @@
 //! Business rules of the query (SPEC §4.1 second list), personas (§4.3), token lifecycle.
 
-mod common;
-
 use std::time::Duration;
 
-use alipay_v3::keys::PublicKey;
-use common::*;
+use jobworth_testkit::fixtures::{app_key, APP_ID as APP, SERVICE_ID, TEACHER_CERT, TEACHER_OPEN, TEACHER_USER};
+use jobworth_testkit::sandbox::{start_with, start_with_app as setup, Harness};
+use jobworth_testkit::signed::{order_string, Req};
 use serde_json::{json, Value};
-
-const APP: &str = "2021000122671080";
-
-async fn setup() -> (Harness, App, PublicKey) {
-    let h = start().await;
-    let app = h.register(APP, &app_key(), None).await;
-    let alipay = app.alipay_public_key();
-    (h, app, alipay)
-}
 
 async fn personas(h: &Harness) -> Vec<Value> {
     h.get("/sandbox/personas").await.json().as_array().unwrap().clone()

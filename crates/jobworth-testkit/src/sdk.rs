@@ -1,0 +1,29 @@
+//! `jobworth::Client` builders for an app registered with a sandbox.
+
+use jobworth::{Client, ClientBuilder};
+
+use crate::app::App;
+
+/// Key mode: the app's key, the sandbox's Alipay public key.
+pub fn key_builder(endpoint: &str, app: &App) -> ClientBuilder {
+    Client::builder()
+        .endpoint(endpoint)
+        .app_id(&app.app_id)
+        .private_key(app.key.clone())
+        .alipay_public_key(app.alipay_public_key())
+}
+
+/// Certificate mode: the app's key, the three certificates of its registration.
+pub fn cert_builder(endpoint: &str, app: &App) -> ClientBuilder {
+    let r = &app.registration;
+    Client::builder()
+        .endpoint(endpoint)
+        .app_id(&app.app_id)
+        .private_key(app.key.clone())
+        .certificates(
+            r["app_cert"].as_str().unwrap(),
+            r["alipay_cert"].as_str().unwrap(),
+            r["alipay_root_cert"].as_str().unwrap(),
+        )
+        .unwrap()
+}
