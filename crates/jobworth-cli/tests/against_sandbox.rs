@@ -46,9 +46,7 @@ fn assert_error_json(v: &Value, code: &str, http_status: u64) {
 
 #[test]
 fn key_mode_json_then_token_invalid() {
-    let sandbox = SandboxProcess::start(BIN);
-    let app = AppFiles::register(&sandbox, "2021000000000101", false);
-    let auth = authorize(&sandbox, &app, "teacher");
+    let (sandbox, app, auth) = start_authorized(BIN, "2021000000000101", "teacher");
 
     let (code, out, err) = run(key_query(&sandbox, &app, &auth).arg("--json"));
     assert_eq!(code, 0, "{err}\n{}", sandbox.log_text());
@@ -63,9 +61,7 @@ fn key_mode_json_then_token_invalid() {
 
 #[test]
 fn key_mode_human_output_from_environment_variables() {
-    let sandbox = SandboxProcess::start(BIN);
-    let app = AppFiles::register(&sandbox, "2021000000000102", false);
-    let auth = authorize(&sandbox, &app, "teacher");
+    let (sandbox, app, auth) = start_authorized(BIN, "2021000000000102", "teacher");
     let teacher = persona(&sandbox, "teacher");
     let cert_no = teacher["cert_no"].as_str().unwrap().to_string();
     assert_eq!(teacher["user_id"], auth.user_id.as_str());
@@ -164,9 +160,7 @@ fn aes_mode_and_a_wrong_aes_key() {
 
 #[test]
 fn api_errors_exit_3() {
-    let sandbox = SandboxProcess::start(BIN);
-    let app = AppFiles::register(&sandbox, "2021000000000106", false);
-    let auth = authorize(&sandbox, &app, "teacher");
+    let (sandbox, app, auth) = start_authorized(BIN, "2021000000000106", "teacher");
 
     // Unknown conn_key.
     let unknown = Authorization { conn_key: "no-such-conn-key".into(), ..authorize(&sandbox, &app, "teacher") };
@@ -190,9 +184,7 @@ fn api_errors_exit_3() {
 
 #[test]
 fn pending_then_resolved() {
-    let sandbox = SandboxProcess::start(BIN);
-    let app = AppFiles::register(&sandbox, "2021000000000107", false);
-    let auth = authorize(&sandbox, &app, "pending");
+    let (sandbox, app, auth) = start_authorized(BIN, "2021000000000107", "pending");
     for _ in 0..2 {
         let (code, out, err) = run(key_query(&sandbox, &app, &auth).arg("--json"));
         assert_eq!(code, 0, "{err}");
@@ -207,9 +199,7 @@ fn pending_then_resolved() {
 
 #[test]
 fn verification_failure_exits_4() {
-    let sandbox = SandboxProcess::start(BIN);
-    let app = AppFiles::register(&sandbox, "2021000000000108", false);
-    let auth = authorize(&sandbox, &app, "teacher");
+    let (sandbox, app, auth) = start_authorized(BIN, "2021000000000108", "teacher");
     // The app's own public key cannot verify the sandbox's answer.
     let (code, out, err) =
         run(query_cmd(&sandbox, &app, &auth).arg("--alipay-public-key").arg(&app.public_key).arg("--json"));

@@ -242,14 +242,7 @@ async fn authentications_shortcut() {
         .await;
     assert_eq!(r.status, 201);
     let tok = r.json()["once_token"].as_str().unwrap().to_string();
-    let q = [
-        ("conn_key", "conn-s"),
-        ("once_token", tok.as_str()),
-        ("query_type", "dim"),
-        ("identity_type", "04"),
-        ("service_id", SERVICE_ID),
-    ];
-    assert_eq!(h.send(&app, &Req::query(&q)).await.json()["identity_result"], "FAILED");
+    assert_eq!(h.send(&app, &Req::query(&dim_query("conn-s", &tok))).await.json()["identity_result"], "FAILED");
     h.sandbox.shutdown().await;
 }
 

@@ -1,12 +1,11 @@
 //! Gateway checks of the v3 endpoint (SPEC §4.1, first list) and response signing.
 
-use alipay_v3::aes::AesKey;
 use alipay_v3::keys::{PrivateKey, PublicKey};
 use jobworth_testkit::app::{teacher_query, App};
 use jobworth_testkit::fixtures::{app_key, APP_ID as APP, AUTH_PATH as PATH, SERVICE_ID, TEACHER_USER};
 use jobworth_testkit::http::into_resp;
 use jobworth_testkit::raw::raw;
-use jobworth_testkit::sandbox::{start, start_with, start_with_app as setup};
+use jobworth_testkit::sandbox::{start, start_with, start_with_aes_app, start_with_app as setup};
 use jobworth_testkit::signed::{sign_now, Req};
 
 #[tokio::test]
@@ -229,9 +228,7 @@ async fn certificate_mode() {
 
 #[tokio::test]
 async fn aes_responses_and_decryption_errors() {
-    let h = start().await;
-    let aes = AesKey::generate();
-    let app = h.register(APP, &app_key(), Some(aes.clone())).await;
+    let (h, app, aes) = start_with_aes_app().await;
     let alipay = app.alipay_public_key();
     h.authenticate(&app, "conn-a", "tok-a", "teacher").await;
 

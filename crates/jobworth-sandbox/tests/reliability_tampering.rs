@@ -12,12 +12,11 @@ use std::time::Duration;
 
 use alipay_v3::headers as h;
 use alipay_v3::keys::PrivateKey;
-use jobworth::{Error, IdentityResult, IdentityType, QueryType, VerificationKind};
+use jobworth::{Error, IdentityResult, VerificationKind};
 use jobworth_testkit::app::{query_target, App};
-use jobworth_testkit::fixtures::SERVICE_ID;
 use jobworth_testkit::http::{http, send, Resp};
 use jobworth_testkit::sandbox::{start, Harness};
-use jobworth_testkit::sdk::{cert_builder, key_builder};
+use jobworth_testkit::sdk::{cert_builder, exact_query, key_builder};
 use jobworth_testkit::signed::{authorization, sign_answer, sign_get};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -312,16 +311,7 @@ async fn sdk_query(
     app: &App,
 ) -> Result<jobworth::AuthenticationResult, Error> {
     let (conn_key, token, user_id) = sb.new_token(app).await;
-    client
-        .authentication_query()
-        .conn_key(conn_key)
-        .once_token(token)
-        .query_type(QueryType::Exact)
-        .identity_type(IdentityType::Teacher)
-        .service_id(SERVICE_ID)
-        .user_id(user_id)
-        .send()
-        .await
+    exact_query(client, &conn_key, &token, &user_id).send().await
 }
 
 #[tokio::test]
@@ -376,17 +366,7 @@ async fn sdk_refuses_tampered_truncated_unsigned_and_foreign_signed_answers() {
     // too: the SDK never reports a forged code.
     let client = sdk_client(Mode::Key, &app, &proxy.url, &aes_b64).await;
     proxy.set(Mangle::AlterBody);
-    let err = client
-        .authentication_query()
-        .conn_key("conn-unknown")
-        .once_token("nope")
-        .query_type(QueryType::Exact)
-        .identity_type(IdentityType::Teacher)
-        .service_id(SERVICE_ID)
-        .user_id("2088000000000000")
-        .send()
-        .await
-        .expect_err("refused");
+    let err = exact_query(&client, "conn-unknown", "nope", "2088000000000000").send().await.expect_err("refused");
     assert!(matches!(&err, Error::Verification(v) if matches!(v.kind, VerificationKind::BadSignature)), "{err:?}");
     drop(proxy);
     sb.sandbox.shutdown().await;

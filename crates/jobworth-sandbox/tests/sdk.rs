@@ -6,13 +6,12 @@
 
 use std::time::Duration;
 
-use alipay_v3::aes::AesKey;
 use alipay_v3::keys::PrivateKey;
 use jobworth::{CertType, Client, ErrorCode, IdentityResult, IdentityType, QueryType, TokenStatus};
 use jobworth_testkit::app::App;
 use jobworth_testkit::fixtures::{app_key, APP_ID as APP, SERVICE_ID, TEACHER_CERT, TEACHER_OPEN, TEACHER_USER};
-use jobworth_testkit::sandbox::{start, start_with, Harness};
-use jobworth_testkit::sdk::{cert_builder, key_builder};
+use jobworth_testkit::sandbox::{start, start_with, start_with_aes_app, Harness};
+use jobworth_testkit::sdk::{cert_builder, exact_query, key_builder};
 use serde_json::json;
 
 fn key_client(h: &Harness, app: &App) -> Client {
@@ -24,14 +23,7 @@ fn cert_client(h: &Harness, app: &App) -> Client {
 }
 
 fn query(client: &Client, conn: &str, tok: &str) -> jobworth::AuthenticationQuery {
-    client
-        .authentication_query()
-        .conn_key(conn)
-        .once_token(tok)
-        .query_type(QueryType::Exact)
-        .identity_type(IdentityType::Teacher)
-        .service_id(SERVICE_ID)
-        .user_id(TEACHER_USER)
+    exact_query(client, conn, tok, TEACHER_USER)
 }
 
 fn api_code(err: &jobworth::Error) -> String {
@@ -113,9 +105,7 @@ async fn full_flow_in_key_mode() {
 
 #[tokio::test]
 async fn certificate_mode_and_aes() {
-    let h = start().await;
-    let aes = AesKey::generate();
-    let app = h.register(APP, &app_key(), Some(aes.clone())).await;
+    let (h, app, aes) = start_with_aes_app().await;
 
     let client = cert_client(&h, &app);
     h.authenticate(&app, "conn-c", "tok-c", "teacher").await;

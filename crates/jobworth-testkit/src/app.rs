@@ -84,6 +84,17 @@ pub fn teacher_query<'a>(conn_key: &'a str, once_token: &'a str) -> Vec<(&'a str
     exact_query(conn_key, once_token, TEACHER_USER)
 }
 
+/// The query pairs of a `dim` query: no user identifier.
+pub fn dim_query<'a>(conn_key: &'a str, once_token: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("conn_key", conn_key),
+        ("once_token", once_token),
+        ("query_type", "dim"),
+        ("identity_type", "04"),
+        ("service_id", SERVICE_ID),
+    ]
+}
+
 /// The query pairs of an exact query of `user_id`.
 pub fn exact_query<'a>(conn_key: &'a str, once_token: &'a str, user_id: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![

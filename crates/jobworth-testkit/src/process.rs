@@ -300,6 +300,19 @@ pub fn authorize(sandbox: &SandboxProcess, app: &AppFiles, persona: &str) -> Aut
     }
 }
 
+/// A `jobworth sandbox` process with an app registered in key mode (no AES key) and one user
+/// authorization completed as `persona`.
+pub fn start_authorized(
+    bin: impl AsRef<Path>,
+    app_id: &str,
+    persona: &str,
+) -> (SandboxProcess, AppFiles, Authorization) {
+    let sandbox = SandboxProcess::start(bin);
+    let app = AppFiles::register(&sandbox, app_id, false);
+    let auth = authorize(&sandbox, &app, persona);
+    (sandbox, app, auth)
+}
+
 /// The persona's record from `GET /sandbox/personas`.
 pub fn persona(sandbox: &SandboxProcess, name: &str) -> Value {
     let (status, list) = control("GET", &format!("{}/sandbox/personas", sandbox.base_url), None);

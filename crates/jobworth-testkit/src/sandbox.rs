@@ -48,6 +48,14 @@ pub async fn start_with_app() -> (Harness, App, PublicKey) {
     (h, app, alipay)
 }
 
+/// A sandbox with the fixture app registered with a fresh AES key; the app and that key.
+pub async fn start_with_aes_app() -> (Harness, App, AesKey) {
+    let h = start().await;
+    let aes = AesKey::generate();
+    let app = h.register(APP_ID, &app_key(), Some(aes.clone())).await;
+    (h, app, aes)
+}
+
 impl Harness {
     pub fn base(&self) -> &str {
         self.sandbox.base_url()
