@@ -30,6 +30,16 @@ fn assert_success_json(v: &Value, auth: &Authorization) {
     }
 }
 
+/// Checks the `--json` error object of an exit-4 failure: no field of the unverified answer.
+fn assert_exit_4_json(v: &Value, code: &str) {
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["code", "exit", "hint", "http_status", "message", "trace_id"], "{v}");
+    assert_eq!(v["code"], code, "{v}");
+    assert_eq!(v["exit"], 4, "{v}");
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+}
+
 /// Checks the `--json` error object of an API error.
 fn assert_error_json(v: &Value, code: &str, http_status: u64) {
     let obj = v.as_object().unwrap();
@@ -165,8 +175,8 @@ fn aes_mode_and_a_wrong_aes_key() {
         .arg(&app.alipay_public_key)
         .args(["--encrypt-key", &wrong, "--json"]));
     assert_eq!(code, 4, "{out}{err}");
-    assert!(out.is_empty(), "{out}");
-    assert!(!err.contains(&wrong), "{err}");
+    assert_exit_4_json(&json_line(&out), "decryption-failed");
+    assert!(!err.contains(&wrong) && !out.contains(&wrong), "{err}");
 }
 
 #[test]
@@ -223,11 +233,15 @@ fn verification_failure_exits_4() {
     let sandbox = SandboxProcess::start();
     let app = App::register(&sandbox, "2021000000000108", false);
     let auth = authorize(&sandbox, &app, "teacher");
-    // The app's own public key cannot verify the sandbox's answer.
-    let (code, out, err) =
-        run(query_cmd(&sandbox, &app, &auth).arg("--alipay-public-key").arg(&app.public_key).arg("--json"));
+    // Another key than the sandbox's cannot verify its answer. (The app's own public key, the
+    // classic mix-up, is refused before anything is sent: see tests/new_user.rs.)
+    let (code, out, err) = run(query_cmd(&sandbox, &app, &auth)
+        .arg("--alipay-public-key")
+        .arg(fixture("alipay-stable-rsa2-public-key-bare.txt"))
+        .arg("--json"));
     assert_eq!(code, 4, "{out}{err}");
-    assert!(out.is_empty(), "an unverified answer is never printed: {out}");
+    // An unverified answer is never printed: stdout holds only the error object.
+    assert_exit_4_json(&json_line(&out), "verification-failed");
     assert!(!err.is_empty());
 }
 
@@ -237,7 +251,8 @@ fn transport_failures_exit_4() {
     let (code, _, _) = run(jobworth().args(["keys", "generate", "--out"]).arg(app_dir.path()));
     assert_eq!(code, 0);
     let key = app_dir.path().join("app_private_key.pem");
-    let public = app_dir.path().join("app_public_key.pem");
+    // Any Alipay key but the app's own (which is refused before anything is sent).
+    let public = fixture("app-public-key.pem");
     let query = |endpoint: &str| {
         let mut cmd = jobworth();
         cmd.args(["query", "--endpoint", endpoint, "--app-id", "2021000000000109", "--private-key"])
