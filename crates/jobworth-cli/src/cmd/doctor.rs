@@ -622,7 +622,12 @@ fn server_key(r: &mut Report, probe: &Probe, expected: &ServerKey) {
         r.fail(
             NAME,
             format!("the server's signature does not verify with the configured Alipay key ({fingerprint}): it signs with another key"),
-            format!("{ALIPAY_KEY_FIX}; a production key against a sandbox, or the reverse, is the usual cause"),
+            match expected.sn {
+                Some(_) => "use the Alipay certificate of this endpoint (alipayCertPublicKey_RSA2.crt; a sandbox's \
+                            alipay_cert): production and sandbox differ"
+                    .to_string(),
+                None => format!("{ALIPAY_KEY_FIX}; a production key against a sandbox, or the reverse, is the usual cause"),
+            },
         );
     }
 }
