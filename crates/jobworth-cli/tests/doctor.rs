@@ -150,7 +150,7 @@ fn keys_fingerprint_is_one_for_a_key_its_public_half_and_its_certificate() {
         assert!(err.contains(&*path.to_string_lossy()) && !err.contains("FILE"), "{err}");
     }
     let (code, _, err) =
-        run(jobworth().args(["keys", "fingerprint"]).arg(&write_one(dir.path(), "ec.pem", odd_keys::EC_P256)));
+        run(jobworth().args(["keys", "fingerprint"]).arg(write_one(dir.path(), "ec.pem", odd_keys::EC_P256)));
     assert_eq!(code, 2);
     assert!(err.contains("EC (elliptic-curve) key"), "{err}");
 }

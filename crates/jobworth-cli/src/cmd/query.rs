@@ -756,6 +756,27 @@ mod tests {
     use clap::Parser;
 
     #[test]
+    fn small_rules() {
+        assert_eq!(super::parse_timeout(super::DEFAULT_TIMEOUT_SECS).unwrap(), jobworth::DEFAULT_TIMEOUT);
+        assert_eq!(super::parse_identity_type("4").unwrap(), "04");
+        assert_eq!(super::parse_identity_type("04").unwrap(), "04");
+        assert_eq!(super::parse_identity_type("123").unwrap(), "123");
+        let hint =
+            "the once_token is unknown, expired or already used; start a new step 1 (new conn_key and once_token)";
+        assert_eq!(
+            super::hint_beyond("the terminal result was already read; start a new step 1", hint).unwrap(),
+            "the once_token is unknown, expired or already used"
+        );
+        assert_eq!(super::hint_beyond("token无效", hint).unwrap(), hint);
+        assert!(super::plain_http_hint("http://x", "InvalidContentType").is_none());
+        assert!(super::plain_http_hint("https://x:1", "connection refused").is_none());
+        assert_eq!(
+            super::plain_http_hint("https://x:1", "corrupt message").unwrap(),
+            "the server speaks plain http, not TLS: use http://x:1"
+        );
+    }
+
+    #[test]
     fn debug_of_the_arguments_hides_secrets() {
         let cli = crate::cli::Cli::try_parse_from([
             "jobworth",
