@@ -61,34 +61,30 @@ fn failed(report: &Value) -> Vec<String> {
     report["checks"].as_array().unwrap().iter().filter(|c| c["ok"] == false).map(|c| c["name"].to_string()).collect()
 }
 
+/// The endpoint, app id and private key of `app`, then `verification`'s flags and files.
+fn connection(sandbox: &SandboxProcess, app: &App, verification: &[(&str, &Path)]) -> Vec<OsString> {
+    let mut args =
+        os(&[&"--endpoint", &sandbox.base_url, &"--app-id", &app.app_id, &"--private-key", &app.private_key]);
+    for (flag, path) in verification {
+        args.extend(os(&[flag, path]));
+    }
+    args
+}
+
 fn key_mode(sandbox: &SandboxProcess, app: &App) -> Vec<OsString> {
-    os(&[
-        &"--endpoint",
-        &sandbox.base_url,
-        &"--app-id",
-        &app.app_id,
-        &"--private-key",
-        &app.private_key,
-        &"--alipay-public-key",
-        &app.alipay_public_key,
-    ])
+    connection(sandbox, app, &[("--alipay-public-key", &app.alipay_public_key)])
 }
 
 fn cert_mode(sandbox: &SandboxProcess, app: &App) -> Vec<OsString> {
-    os(&[
-        &"--endpoint",
-        &sandbox.base_url,
-        &"--app-id",
-        &app.app_id,
-        &"--private-key",
-        &app.private_key,
-        &"--app-cert",
-        &app.app_cert,
-        &"--alipay-cert",
-        &app.alipay_cert,
-        &"--alipay-root-cert",
-        &app.alipay_root_cert,
-    ])
+    connection(
+        sandbox,
+        app,
+        &[
+            ("--app-cert", &app.app_cert),
+            ("--alipay-cert", &app.alipay_cert),
+            ("--alipay-root-cert", &app.alipay_root_cert),
+        ],
+    )
 }
 
 /// Replaces the value after `flag`.

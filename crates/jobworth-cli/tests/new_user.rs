@@ -104,35 +104,36 @@ fn identity_type_4_is_sent_as_04() {
     assert_eq!(biz["extra_param"], r#"{"identityType":"04"}"#);
 }
 
+/// `jobworth query` aimed at a port nobody listens on: what is refused is refused before sending.
+fn offline_query() -> std::process::Command {
+    let mut cmd = jobworth();
+    cmd.args(["query", "--endpoint", "http://127.0.0.1:9", "--app-id", "2021000000000403"]).args([
+        "--conn-key",
+        "c",
+        "--once-token",
+        "t",
+        "--service-id",
+        "s",
+        "--query-type",
+        "dim",
+    ]);
+    cmd
+}
+
 #[test]
 fn messages_name_the_environment_variable_that_was_set() {
     let pubkey = fixture("app-public-key.pem");
-    let base = |cmd: &mut std::process::Command| {
-        cmd.args(["query", "--endpoint", "http://127.0.0.1:9", "--app-id", "2021000000000403"]).args([
-            "--conn-key",
-            "c",
-            "--once-token",
-            "t",
-            "--service-id",
-            "s",
-            "--query-type",
-            "dim",
-        ]);
-    };
-    let mut cmd = jobworth();
-    base(&mut cmd);
+    let mut cmd = offline_query();
     let (code, _, err) =
         run(cmd.env("ALIPAY_PRIVATE_KEY", "/nonexistent/key.pem").arg("--alipay-public-key").arg(&pubkey));
     assert_eq!(code, 2);
     assert!(err.contains("ALIPAY_PRIVATE_KEY (environment variable for --private-key) /nonexistent/key.pem"), "{err}");
-    let mut cmd = jobworth();
-    base(&mut cmd);
+    let mut cmd = offline_query();
     let (code, _, err) = run(cmd.args(["--private-key", "/nonexistent/key.pem"]).env("ALIPAY_PUBLIC_KEY", &pubkey));
     assert_eq!(code, 2);
     assert!(err.contains("--private-key /nonexistent/key.pem") && !err.contains("ALIPAY_PRIVATE_KEY"), "{err}");
     // The Alipay key from the environment, the order string's key too.
-    let mut cmd = jobworth();
-    base(&mut cmd);
+    let mut cmd = offline_query();
     let (code, _, err) = run(cmd
         .arg("--private-key")
         .arg(fixture("app-private-key-pkcs1.pem"))
@@ -157,15 +158,15 @@ fn unusable_keys_are_named_in_words() {
     let dir = tempfile::tempdir().unwrap();
     for (path, words) in odd_keys::write_all(dir.path()) {
         for sub in ["query", "order-string"] {
-            let mut cmd = jobworth();
-            if sub == "query" {
-                cmd.args(["query", "--endpoint", "http://127.0.0.1:9", "--app-id", "2021000000000404"])
-                    .args(["--conn-key", "c", "--once-token", "t", "--service-id", "s", "--query-type", "dim"])
-                    .arg("--alipay-public-key")
-                    .arg(fixture("app-public-key.pem"));
+            let mut cmd = if sub == "query" {
+                let mut cmd = offline_query();
+                cmd.arg("--alipay-public-key").arg(fixture("app-public-key.pem"));
+                cmd
             } else {
+                let mut cmd = jobworth();
                 cmd.args(["order-string", "--app-id", "1", "--out-agreement-no", "a", "--service-id", "s"]);
-            }
+                cmd
+            };
             let (code, out, err) = run(cmd.arg("--private-key").arg(&path));
             assert_eq!(code, 2, "{sub} {words}: {out}{err}");
             assert_eq!(err.lines().count(), 1, "{err}");
