@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use jobworth_testkit::fixtures::fixture_path;
 use jobworth_testkit::process::*;
 use serde_json::Value;
 
@@ -29,6 +30,16 @@ fn assert_success_json(v: &Value, auth: &Authorization) {
     for k in obj.keys() {
         assert!(allowed.contains(&k.as_str()), "unexpected field {k} in {v}");
     }
+}
+
+/// Checks the `--json` error object of an exit-4 failure: no field of the unverified answer.
+fn assert_exit_4_json(v: &Value, code: &str) {
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["code", "exit", "hint", "http_status", "message", "trace_id"], "{v}");
+    assert_eq!(v["code"], code, "{v}");
+    assert_eq!(v["exit"], 4, "{v}");
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
 }
 
 /// Checks the `--json` error object of an API error.
@@ -154,8 +165,8 @@ fn aes_mode_and_a_wrong_aes_key() {
     let auth = authorize(&sandbox, &app, "teacher");
     let (code, out, err) = run(key_query(&sandbox, &app, &auth).args(["--encrypt-key", &wrong, "--json"]));
     assert_eq!(code, 4, "{out}{err}");
-    assert!(out.is_empty(), "{out}");
-    assert!(!err.contains(&wrong), "{err}");
+    assert_exit_4_json(&json_line(&out), "decryption-failed");
+    assert!(!err.contains(&wrong) && !out.contains(&wrong), "{err}");
 }
 
 #[test]
@@ -200,11 +211,15 @@ fn pending_then_resolved() {
 #[test]
 fn verification_failure_exits_4() {
     let (sandbox, app, auth) = start_authorized(BIN, "2021000000000108", "teacher");
-    // The app's own public key cannot verify the sandbox's answer.
-    let (code, out, err) =
-        run(query_cmd(&sandbox, &app, &auth).arg("--alipay-public-key").arg(&app.public_key).arg("--json"));
+    // Another key than the sandbox's cannot verify its answer. (The app's own public key, the
+    // classic mix-up, is refused before anything is sent: see tests/new_user.rs.)
+    let (code, out, err) = run(query_cmd(&sandbox, &app, &auth)
+        .arg("--alipay-public-key")
+        .arg(fixture_path("alipay-stable-rsa2-public-key-bare.txt"))
+        .arg("--json"));
     assert_eq!(code, 4, "{out}{err}");
-    assert!(out.is_empty(), "an unverified answer is never printed: {out}");
+    // An unverified answer is never printed: stdout holds only the error object.
+    assert_exit_4_json(&json_line(&out), "verification-failed");
     assert!(!err.is_empty());
 }
 
@@ -214,7 +229,8 @@ fn transport_failures_exit_4() {
     let (code, _, _) = run(jobworth(BIN).args(["keys", "generate", "--out"]).arg(app_dir.path()));
     assert_eq!(code, 0);
     let key = app_dir.path().join("app_private_key.pem");
-    let public = app_dir.path().join("app_public_key.pem");
+    // Any Alipay key but the app's own (which is refused before anything is sent).
+    let public = fixture_path("app-public-key.pem");
     let query = |endpoint: &str| {
         let mut cmd = jobworth(BIN);
         cmd.args(["query", "--endpoint", endpoint, "--app-id", "2021000000000109", "--private-key"])
