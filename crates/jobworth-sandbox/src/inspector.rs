@@ -30,7 +30,7 @@ main{max-width:980px}
 .requests a:hover,.requests a:focus{background:#f3f7ff;outline:none}
 .requests .top{display:flex;gap:8px;align-items:baseline;min-width:0}
 .requests .method{font-weight:600;font-size:13px}
-.requests .target{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.requests .target{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;flex:1;min-width:0;word-break:break-all;display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden}
 .requests .meta{display:flex;flex-wrap:wrap;gap:2px 12px;font-size:12px;color:#8a919f;margin-top:4px}
 .requests .meta .diag{color:#c4302b;font-weight:600}
 .mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px}
@@ -124,8 +124,7 @@ pub(crate) async fn list(State(state): State<AppState>, RawQuery(query): RawQuer
                 "<li data-id=\"{id}\" data-verdict=\"{verdict}\" data-app=\"{app}\"><a href=\"/sandbox/inspector/{id_url}{keep}\">\
                  <span class=\"top\"><span class=\"{badge}\">{status}</span><span class=\"method\">{method}</span>\
                  <span class=\"target\">{target}</span></span>\
-                 <span class=\"meta\"><span>{at}</span><span>{app}</span><span class=\"diag\">{diagnosis}</span>\
-                 <span>{latency} ms</span></span></a></li>",
+                 <span class=\"meta\"><span>{at}</span><span>{app}</span>{diagnosis}<span>{latency} ms</span></span></a></li>",
                 id = escape(&e.id),
                 id_url = escape(&encode_uri_component(&e.id)),
                 keep = escape(&keep),
@@ -136,7 +135,11 @@ pub(crate) async fn list(State(state): State<AppState>, RawQuery(query): RawQuer
                 method = escape(&e.method),
                 target = escape(&e.target),
                 at = escape(&e.at),
-                diagnosis = escape(diagnosis),
+                diagnosis = if diagnosis.is_empty() {
+                    String::new()
+                } else {
+                    format!("<span class=\"diag\">{}</span>", escape(diagnosis))
+                },
                 latency = e.latency_ms,
             );
         }
