@@ -82,7 +82,8 @@ async fn bad_signatures_and_tampered_targets_are_refused() {
     // HTTP client libraries remove dot segments).
     let nonce = alipay_v3::new_nonce();
     let auth = alipay_v3::sign::auth_string(APP, None, &nonce, alipay_v3::now_millis());
-    let authz = alipay_v3::sign::sign_request(&app.key, &auth, "GET", &signed.target, "", None);
+    let authz =
+        alipay_v3::sign::sign_request(&app.key, &auth, &alipay_v3::sign::RequestTarget::new("GET", &signed.target));
     let dotted = signed.target.replace("/v3/", "/v3/./");
     let raw_req = format!("GET {dotted} HTTP/1.1\r\nHost: x\r\nAuthorization: {authz}\r\nConnection: close\r\n\r\n");
     let (status, _, body) = raw(h.sandbox.local_addr(), raw_req.as_bytes()).await;
@@ -345,7 +346,8 @@ async fn multipart_and_chunked_bodies_are_verified() {
     let nonce = alipay_v3::new_nonce();
     let auth = alipay_v3::sign::auth_string(APP, None, &nonce, alipay_v3::now_millis());
     let target = "/v3/alipay/open/file/upload";
-    let authz = alipay_v3::sign::sign_request(&app.key, &auth, "POST", target, data, None);
+    let authz =
+        alipay_v3::sign::sign_request(&app.key, &auth, &alipay_v3::sign::RequestTarget::new("POST", target).body(data));
     let res = h
         .http
         .post(format!("{}{target}", h.base()))
@@ -360,7 +362,11 @@ async fn multipart_and_chunked_bodies_are_verified() {
     // Chunked transfer encoding.
     let json = r#"{"k":"v"}"#;
     let auth = alipay_v3::sign::auth_string(APP, None, &alipay_v3::new_nonce(), alipay_v3::now_millis());
-    let authz = alipay_v3::sign::sign_request(&app.key, &auth, "POST", "/v3/alipay/x", json, None);
+    let authz = alipay_v3::sign::sign_request(
+        &app.key,
+        &auth,
+        &alipay_v3::sign::RequestTarget::new("POST", "/v3/alipay/x").body(json),
+    );
     let req = format!(
         "POST /v3/alipay/x HTTP/1.1\r\nHost: localhost\r\nAuthorization: {authz}\r\nContent-Type: application/json\r\n\
          Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\n{}\r\n{:x}\r\n{}\r\n0\r\n\r\n",

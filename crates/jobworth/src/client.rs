@@ -399,14 +399,13 @@ impl Client {
             Credentials::PublicKey(_) => None,
         };
         let auth = sign::auth_string(&inner.app_id, app_cert_sn, &nonce, alipay_v3::now_millis());
-        let authorization = sign::sign_request(
-            &inner.key,
-            &auth,
-            info.method.as_str(),
-            &p.request_uri,
-            &p.body,
-            p.app_auth_token.as_deref(),
-        );
+        let target = sign::RequestTarget {
+            method: info.method.as_str(),
+            uri: &p.request_uri,
+            body: &p.body,
+            app_auth_token: p.app_auth_token.as_deref(),
+        };
+        let authorization = sign::sign_request(&inner.key, &auth, &target);
 
         let mut headers = HeaderMap::with_capacity(8);
         headers.insert(

@@ -404,9 +404,10 @@ fn crypto_ceiling(app_key: &PrivateKey, app_id: &str, threads: usize, run_for: D
                     while Instant::now() < deadline {
                         let nonce = alipay_v3::new_nonce();
                         let auth = sign::auth_string(app_id, None, &nonce, alipay_v3::now_millis());
-                        let header = sign::sign_request(app_key, &auth, "GET", &uri, "", None);
-                        let ok = verify::AuthorizationHeader::parse(&header)
-                            .is_ok_and(|h| verify::verify_request(&app_public, &h, "GET", &uri, "", None).is_ok());
+                        let header = sign::sign_request(app_key, &auth, &sign::RequestTarget::new("GET", &uri));
+                        let ok = verify::AuthorizationHeader::parse(&header).is_ok_and(|h| {
+                            verify::verify_request(&app_public, &h, &sign::RequestTarget::new("GET", &uri)).is_ok()
+                        });
                         let answer = sign::ResponseSignature::new(&server_key, body);
                         let ok = ok
                             && verify::verify_response(

@@ -183,7 +183,8 @@ pub enum Answer {
 /// Sends a freshly signed `GET target` and verifies the answer's signature.
 pub async fn signed_get(client: &reqwest::Client, base: &str, app: &App, target: &str) -> Answer {
     let auth = alipay_v3::sign::auth_string(&app.app_id, None, &alipay_v3::new_nonce(), alipay_v3::now_millis());
-    let authorization = alipay_v3::sign::sign_request(&app.key, &auth, "GET", target, "", None);
+    let authorization =
+        alipay_v3::sign::sign_request(&app.key, &auth, &alipay_v3::sign::RequestTarget::new("GET", target));
     let res = match client.get(format!("{base}{target}")).header(h::AUTHORIZATION, authorization).send().await {
         Ok(r) => r,
         Err(_) => return Answer::Lost,

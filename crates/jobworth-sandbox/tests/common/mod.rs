@@ -8,7 +8,7 @@ use std::time::Duration;
 use alipay_v3::aes::AesKey;
 use alipay_v3::keys::{PrivateKey, PublicKey};
 use alipay_v3::query::{request_uri, QueryEncoding};
-use alipay_v3::sign::{auth_string, sign_request};
+use alipay_v3::sign::{auth_string, sign_request, RequestTarget};
 use jobworth_sandbox::{Config, RunningSandbox, Sandbox};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Value};
@@ -208,7 +208,16 @@ impl Harness {
             (Some(k), true) => k.encrypt(req.body.as_bytes()),
             _ => req.body.clone(),
         };
-        let authz = sign_request(&app.key, &auth, &req.method, &req.target, &body, req.app_auth_token.as_deref());
+        let authz = sign_request(
+            &app.key,
+            &auth,
+            &RequestTarget {
+                method: &req.method,
+                uri: &req.target,
+                body: &body,
+                app_auth_token: req.app_auth_token.as_deref(),
+            },
+        );
         let target = req.send_target.as_deref().unwrap_or(&req.target);
         let method = req.send_method.as_deref().unwrap_or(&req.method);
         let mut rb = self

@@ -116,7 +116,8 @@ pub fn authorization(
     token: Option<&str>,
 ) -> String {
     let auth = alipay_v3::sign::auth_string(app_id, app_cert_sn, nonce, ts);
-    alipay_v3::sign::sign_request(key, &auth, method, target, body, token)
+    let target = alipay_v3::sign::RequestTarget { method, uri: target, body, app_auth_token: token };
+    alipay_v3::sign::sign_request(key, &auth, &target)
 }
 
 /// A fresh, correct `authorization` for a GET of `target` by `app` in key mode.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use alipay_v3::aes::AesKey;
 use alipay_v3::keys::{PrivateKey, PublicKey};
-use alipay_v3::sign::ResponseSignature;
+use alipay_v3::sign::{RequestTarget, ResponseSignature};
 use alipay_v3::verify::{verify_request, AuthorizationHeader};
 use jobworth::{Client, ClientBuilder};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -121,7 +121,18 @@ impl Match for Verified {
         };
         let Ok(body) = String::from_utf8(req.body.clone()) else { return false };
         let key = self.public.clone().unwrap_or_else(app_public);
-        if verify_request(&key, &auth, req.method.as_str(), &target, &body, header("alipay-app-auth-token")).is_err() {
+        if verify_request(
+            &key,
+            &auth,
+            &RequestTarget {
+                method: req.method.as_str(),
+                uri: &target,
+                body: &body,
+                app_auth_token: header("alipay-app-auth-token"),
+            },
+        )
+        .is_err()
+        {
             return false;
         }
         // Every request carries a 32-hex request id and asks for JSON.
