@@ -25,7 +25,6 @@
 
 pub mod aes;
 pub mod cert;
-mod der;
 pub mod error;
 pub mod headers;
 pub mod keys;
