@@ -276,6 +276,19 @@ impl Error {
         }
     }
 
+    pub(crate) fn request_mut(&mut self) -> Option<&mut RequestInfo> {
+        match self {
+            Error::Config(_) => None,
+            Error::NotSent(e) => e.request.as_mut(),
+            Error::MaybeSent(e) => Some(&mut e.request),
+            Error::Api(e) => Some(&mut e.request),
+            Error::Verification(e) => Some(&mut e.request),
+            Error::Decryption(e) => Some(&mut e.request),
+            Error::Decode(e) => Some(&mut e.request),
+            Error::TokenPossiblyConsumed { last, .. } => last.request_mut(),
+        }
+    }
+
     /// `alipay-trace-id` of the answer, when there was one.
     pub fn trace_id(&self) -> Option<&str> {
         match self {

@@ -75,6 +75,7 @@ mod error;
 mod model;
 mod order;
 mod request;
+mod token;
 pub mod validate;
 
 pub use authentication::{AuthenticationQuery, AUTHENTICATION_PATH};

@@ -7,7 +7,7 @@ use http::{HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::client::{Call, Client, Policy, SECRET_PARAMS};
+use crate::client::{Call, Client, Retry, SECRET_PARAMS};
 use crate::error::{json_error_text, ConfigError, DecodeError, Error, RequestInfo};
 
 impl Client {
@@ -150,7 +150,7 @@ impl RequestBuilder {
             app_auth_token: self.app_auth_token,
             timeout: self.timeout,
             max_retries: self.max_retries,
-            policy: Policy::Generic { idempotent: self.idempotent },
+            retry: Retry::generic(self.idempotent),
         };
         self.client.execute(call).await
     }
