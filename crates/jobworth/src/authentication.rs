@@ -316,9 +316,8 @@ impl AuthenticationQuery {
         tracing::warn!(field, "answer names another user than the query");
         Err(Error::from(VerificationError {
             kind: VerificationKind::UserMismatch { field },
-            status: raw.status,
-            trace_id: raw.trace_id.clone(),
-            request: raw.request().clone(),
+            response: raw.response_info(),
+            body: raw.body.clone(),
         }))
     }
 

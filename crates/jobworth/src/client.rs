@@ -17,7 +17,7 @@ use crate::code::ErrorCode;
 use crate::config::{parse_endpoint, ClientBuilder, Credentials};
 use crate::error::{
     chain_text, mask_id_numbers, scrub, ApiError, ConfigError, DecryptionError, Error, Link, MaybeSentError,
-    MaybeSentKind, NotSentError, NotSentKind, RequestInfo, Source, VerificationError, VerificationKind,
+    MaybeSentKind, NotSentError, NotSentKind, RequestInfo, ResponseInfo, Source, VerificationError, VerificationKind,
 };
 use crate::request::RawResponse;
 use crate::token::TokenLedger;
@@ -483,17 +483,16 @@ impl Client {
         info: &RequestInfo,
         p: &Prepared,
     ) -> Result<RawResponse, Error> {
+        let response = || ResponseInfo::new(status, trace_id.clone(), headers.clone(), info.clone());
         let verification = |kind| {
             tracing::warn!(?kind, status = status.as_u16(), "answer failed verification");
-            Error::from(VerificationError { kind, status, trace_id: trace_id.clone(), request: info.clone() })
+            Error::from(VerificationError { kind, response: response(), body: body.to_vec() })
         };
         if status.as_u16() < 400 {
             self.verify(&headers, body).map_err(verification)?;
             tracing::debug!(status = status.as_u16(), "answer verified");
             let body = if p.encrypted && status.is_success() && !body.is_empty() {
-                self.decrypt(body).map_err(|source| {
-                    Error::from(DecryptionError { source, status, trace_id: trace_id.clone(), request: info.clone() })
-                })?
+                self.decrypt(body).map_err(|source| Error::from(DecryptionError { source, response: response() }))?
             } else {
                 body.to_vec()
             };
@@ -527,15 +526,12 @@ impl Client {
             .collect();
         tracing::debug!(status = status.as_u16(), code = %code, "API error");
         Err(Error::from(ApiError {
-            status,
+            response: ResponseInfo::new(status, trace_id, headers, info.clone()),
             code,
             message,
             links,
-            trace_id,
             body: body.to_vec(),
-            headers,
             signed,
-            request: info.clone(),
         }))
     }
 

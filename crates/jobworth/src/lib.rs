@@ -63,7 +63,7 @@
 //! | (same, idiomatic) | `client.authentication_query().conn_key(..).once_token(..).query_type(QueryType::Exact).identity_type(IdentityType::Teacher).service_id(..).user_id(..).send().await?` |
 //! | `ZhimaCustomerJobworthAuthenticationQueryResponseModel` | [`AuthenticationResult`] |
 //! | `result.getIdentityResult()` | `result.identity_result` ([`IdentityResult`]) |
-//! | `catch (ApiException e)`: `e.getCode()`, `e.getResponseBody()`, `e.getResponseHeaders()` | `Err(Error::Api(e))`: `e.status`, `e.code`, `e.body`, `e.headers` |
+//! | `catch (ApiException e)`: `e.getCode()`, `e.getResponseBody()`, `e.getResponseHeaders()` | `Err(Error::Api(e))`: `e.response.status`, `e.code`, `e.body`, `e.response.headers` |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -87,7 +87,7 @@ pub use config::{
 };
 pub use error::{
     ApiError, ConfigError, DecodeError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind, NotSentError,
-    NotSentKind, RequestInfo, VerificationError, VerificationKind,
+    NotSentKind, RequestInfo, ResponseInfo, VerificationError, VerificationKind,
 };
 pub use model::{AuthenticationResult, CertType, IdentityResult, IdentityType, QueryType, TokenStatus};
 pub use order::{new_conn_key, new_once_token, OrderError, OrderString, OrderStringBuilder, CREDIT_AGREEMENT_SIGN};
