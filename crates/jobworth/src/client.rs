@@ -723,6 +723,82 @@ mod tests {
         }
     }
 
+    fn request_info(method: Method) -> RequestInfo {
+        RequestInfo { method, path: "/v3/x".into(), request_id: "r".into(), attempts: 1, single_use_token: false }
+    }
+
+    fn api(status: u16, code: &str, method: Method) -> Error {
+        let status = StatusCode::from_u16(status).unwrap();
+        Error::from(ApiError {
+            response: ResponseInfo::new(status, None, HeaderMap::new(), request_info(method)),
+            code: ErrorCode::from(code.to_string()),
+            message: String::new(),
+            links: Vec::new(),
+            body: Vec::new(),
+            signed: false,
+        })
+    }
+
+    fn maybe_sent(kind: MaybeSentKind, method: Method) -> Error {
+        Error::from(MaybeSentError { kind, message: String::new(), request: request_info(method), source: None })
+    }
+
+    fn not_sent(kind: NotSentKind, method: Method) -> Error {
+        Error::from(NotSentError { kind, message: String::new(), request: Some(request_info(method)), source: None })
+    }
+
+    fn response(method: Method) -> ResponseInfo {
+        ResponseInfo::new(StatusCode::OK, None, HeaderMap::new(), request_info(method))
+    }
+
+    #[test]
+    fn retry_table() {
+        // Columns: the generic call, the same declared idempotent, a call that must not repeat
+        // an ambiguous attempt, and that call with the caller's opt-in.
+        const POLICIES: [Retry; 4] = [
+            Retry { unanswered: false, ambiguous_answers: true },
+            Retry { unanswered: true, ambiguous_answers: true },
+            Retry { unanswered: false, ambiguous_answers: false },
+            Retry { unanswered: true, ambiguous_answers: true },
+        ];
+        assert_eq!(POLICIES[0], Retry::generic(false));
+        assert_eq!(POLICIES[1], Retry::generic(true));
+        type Outcome = fn(Method) -> Error;
+        #[rustfmt::skip]
+        let table: &[(&str, Outcome, [bool; 4])] = &[
+            ("connect failed",          |m| not_sent(NotSentKind::Connect, m),                          [true, true, true, true]),
+            ("invalid request",         |m| not_sent(NotSentKind::InvalidRequest, m),                   [false, false, false, false]),
+            ("timeout",                 |m| maybe_sent(MaybeSentKind::Timeout { after: Duration::from_secs(1) }, m), [false, true, false, true]),
+            ("connection lost",         |m| maybe_sent(MaybeSentKind::ConnectionLost, m),               [false, true, false, true]),
+            ("answer too large",        |m| maybe_sent(MaybeSentKind::ResponseTooLarge { limit: 1 }, m), [false, false, false, false]),
+            ("400 refusal",             |m| api(400, "INVALID_PARAMETER", m),                           [false, false, false, false]),
+            ("400 TOKEN_INVALID",       |m| api(400, "TOKEN_INVALID", m),                               [false, false, false, false]),
+            ("400 SYSTEM_ERROR",        |m| api(400, "SYSTEM_ERROR", m),                                [true, true, true, true]),
+            ("400 unknow-error",        |m| api(400, "unknow-error", m),                                [true, true, true, true]),
+            ("403 app-call-limited",    |m| api(403, "app-call-limited", m),                            [true, true, true, true]),
+            ("429 method-call-limited", |m| api(429, "method-call-limited", m),                         [true, true, false, true]),
+            ("500 SYSTEM_ERROR",        |m| api(500, "SYSTEM_ERROR", m),                                [true, true, false, true]),
+            ("500 without a code",      |m| api(500, "", m),                                            [false, false, false, false]),
+            ("502 without a code",      |m| api(502, "", m),                                            [true, true, false, true]),
+            ("503 without a code",      |m| api(503, "", m),                                            [true, true, false, true]),
+            ("504 without a code",      |m| api(504, "", m),                                            [true, true, false, true]),
+            ("408 without a code",      |m| api(408, "", m),                                            [false, false, false, false]),
+            ("400 without a code",      |m| api(400, "", m),                                            [false, false, false, false]),
+            ("verification failed",     |m| Error::from(VerificationError { kind: VerificationKind::BadSignature, response: response(m), body: Vec::new() }), [false, false, false, false]),
+            ("decryption failed",       |m| Error::from(DecryptionError { source: AesError::Decrypt, response: response(m) }), [false, false, false, false]),
+            ("configuration",           |_| Error::Config(ConfigError::Missing("app id")),              [false, false, false, false]),
+        ];
+        for (what, outcome, expected) in table {
+            // Only the outcome and the policy decide: the method plays no part (idempotency is declared).
+            for method in [Method::GET, Method::POST] {
+                let e = outcome(method.clone());
+                for (policy, want) in POLICIES.iter().zip(expected) {
+                    assert_eq!(should_retry(*policy, &e), *want, "{what}, {method}, {policy:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn backoff_doubles_and_caps() {
         let b = Duration::from_millis(100);

@@ -114,3 +114,14 @@ impl TokenLedger {
         self.entries().remove(&key).filter(|(at, _)| at.elapsed() < LEDGER_TTL).map(|(_, e)| e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_repeats_ambiguous_attempts_only_when_asked() {
+        assert_eq!(retry_policy(false), Retry { unanswered: false, ambiguous_answers: false });
+        assert_eq!(retry_policy(true), Retry { unanswered: true, ambiguous_answers: true });
+    }
+}
