@@ -266,6 +266,14 @@ impl PublicKey {
     pub fn fingerprint(&self) -> String {
         crate::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &self.spki).as_ref())
     }
+
+    /// `SHA256:` followed by the SHA-256 of the SPKI DER as lower-case hex pairs joined by `:`
+    /// (`SHA256:ab:cd:…`): the form people compare, printed by `jobworth keys fingerprint`.
+    pub fn fingerprint_sha256(&self) -> String {
+        let hex = self.fingerprint();
+        let pairs: Vec<&str> = (0..hex.len()).step_by(2).map(|i| &hex[i..i + 2]).collect();
+        format!("SHA256:{}", pairs.join(":"))
+    }
 }
 
 /// `AlgorithmIdentifier { rsaEncryption, NULL }`, the only spelling DER allows.
@@ -327,6 +335,18 @@ mod tests {
         let again = PrivateKey::parse(&k.to_pkcs8_base64()).unwrap();
         assert_eq!(again.public_key(), k.public_key());
         assert!(!format!("{k:?}").contains(&k.to_pkcs8_base64()[40..60]));
+    }
+
+    #[test]
+    fn sha256_fingerprint_of_the_fixture_key() {
+        // `openssl pkey -pubin -in app-public-key.pem -outform DER | sha256sum`
+        let k = PublicKey::parse(include_str!("../tests/fixtures/app-public-key.pem")).unwrap();
+        let expected = "ff9b07cc0cb25213905f0dcfc4cdcb8924e99de2f16a9cab5fe2baad2ffedd96";
+        assert_eq!(k.fingerprint(), expected);
+        let fp = k.fingerprint_sha256();
+        assert_eq!(fp.len(), "SHA256:".len() + 32 * 3 - 1);
+        assert_eq!(fp.strip_prefix("SHA256:").unwrap().replace(':', ""), expected);
+        assert!(fp.starts_with("SHA256:ff:9b:07:cc:") && fp.ends_with(":dd:96"), "{fp}");
     }
 
     #[test]

@@ -25,6 +25,7 @@
 
 pub mod aes;
 pub mod cert;
+pub mod diagnose;
 pub mod error;
 pub mod headers;
 pub mod keys;

@@ -42,12 +42,33 @@ pub enum Command {
     CertSn(cmd::cert_sn::Args),
     /// Benchmark the query endpoint (an embedded sandbox unless --endpoint)
     Bench(cmd::bench::Args),
+    /// Check a `jobworth query` configuration offline (and the clock against --endpoint) before Alipay refuses it
+    Doctor(Box<cmd::doctor::Args>),
+}
+
+impl Command {
+    /// Notes which connection settings came from environment variables, so that messages name
+    /// what the user actually set.
+    pub fn record_sources(&mut self, matches: &clap::ArgMatches) {
+        match (self, matches.subcommand()) {
+            (Command::Query(args), Some((_, sub))) => args.connection.origins.record(sub),
+            (Command::Doctor(args), Some((_, sub))) => args.connection.origins.record(sub),
+            (Command::OrderString(args), Some((_, sub))) => {
+                args.private_key_from_env =
+                    sub.value_source("private_key") == Some(clap::parser::ValueSource::EnvVariable);
+            }
+            _ => {}
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Generate an RSA-2048 app key pair: app_private_key.pem (PKCS#8) and app_public_key.pem (SPKI)
     Generate(cmd::keys::GenerateArgs),
+    /// Print the SHA-256 fingerprint (SHA256:ab:cd:…) of the public key in a PEM or base64 private key,
+    /// public key or certificate
+    Fingerprint(cmd::keys::FingerprintArgs),
 }
 
 #[cfg(test)]

@@ -16,6 +16,16 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// The `code` of the `--json` error object for an error that is not the API's (which carries its own).
+    pub fn json_code(self) -> &'static str {
+        match self {
+            Exit::Failure => "failure",
+            Exit::Config => "config-error",
+            Exit::Api => "api-error",
+            Exit::Transport => "transport-error",
+        }
+    }
+
     pub fn code(self) -> u8 {
         match self {
             Exit::Failure => 1,
@@ -27,16 +37,23 @@ impl Exit {
 }
 
 /// A command's failure: the exit status and, unless the command already printed the details itself,
-/// one line for stderr.
+/// one line for stderr (and a hint line when there is advice beyond the message).
 #[derive(Debug)]
 pub struct CliError {
     pub exit: Exit,
     pub message: Option<String>,
+    pub hint: Option<String>,
 }
 
 impl CliError {
     pub fn new(exit: Exit, message: impl Display) -> Self {
-        CliError { exit, message: Some(message.to_string()) }
+        CliError { exit, message: Some(message.to_string()), hint: None }
+    }
+
+    /// The same error with advice on what to do about it.
+    pub fn with_hint(mut self, hint: impl Display) -> Self {
+        self.hint = Some(hint.to_string());
+        self
     }
 
     /// Exit 2: tell the user what to fix.
@@ -56,6 +73,6 @@ impl CliError {
 
     /// The command has already printed everything the user needs; only the status remains.
     pub fn silent(exit: Exit) -> Self {
-        CliError { exit, message: None }
+        CliError { exit, message: None, hint: None }
     }
 }

@@ -83,3 +83,32 @@ pub fn print_fields_indented(p: &Palette, indent: usize, rows: &[(&str, String)]
         println!("{:indent$}{}  {v}", "", p.dim(&format!("{k:<width$}")));
     }
 }
+
+/// Prints `error: MESSAGE` and, when there is one, an indented `hint:` line on stderr.
+pub fn print_error_with_hint(message: &str, hint: Option<&str>) {
+    print_error(message);
+    if let Some(hint) = hint {
+        eprintln!("  hint: {hint}");
+    }
+}
+
+/// The `--json` object of a failure that is not an API error (exit 2 and 4): `code` and `message` as
+/// in the API's error object, then what else is known.
+#[derive(Debug, serde::Serialize)]
+pub struct ErrorJson<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
+    pub hint: Option<&'a str>,
+    pub exit: u8,
+    /// HTTP status and trace id of the answer, when one arrived.
+    pub http_status: Option<u16>,
+    pub trace_id: Option<&'a str>,
+}
+
+impl ErrorJson<'_> {
+    /// Prints the object as one line on stdout.
+    pub fn print(&self) {
+        // Serialising strings and numbers cannot fail.
+        println!("{}", serde_json::to_string(self).unwrap_or_default());
+    }
+}

@@ -2,10 +2,11 @@
 //! `jobworth sandbox` process (`--endpoint`). No timing assertion: the figures only have to be
 //! real measurements (positive, finite, consistent with each other).
 
-mod common;
-
-use common::{jobworth, run, SandboxProcess};
+use jobworth_testkit::process::{jobworth, run, SandboxProcess};
 use serde_json::Value;
+
+/// The binary under test (only this crate's tests know where it is).
+const BIN: &str = env!("CARGO_BIN_EXE_jobworth");
 
 const KEYS: [&str; 5] = ["requests_per_sec", "p50_ms", "p99_ms", "ceiling_requests_per_sec", "ratio"];
 
@@ -33,7 +34,7 @@ fn parse_report(stdout: &str) -> Value {
 
 #[test]
 fn bench_json_against_the_embedded_sandbox() {
-    let (code, out, err) = run(jobworth().args(["bench", "--duration", "1", "--concurrency", "2", "--json"]));
+    let (code, out, err) = run(jobworth(BIN).args(["bench", "--duration", "1", "--concurrency", "2", "--json"]));
     assert_eq!(code, 0, "stderr: {err}");
     let v = parse_report(&out);
     assert_eq!(v["target"], "embedded sandbox");
@@ -44,8 +45,8 @@ fn bench_json_against_the_embedded_sandbox() {
 
 #[test]
 fn bench_json_against_a_sandbox_process() {
-    let sandbox = SandboxProcess::start();
-    let (code, out, err) = run(jobworth().args([
+    let sandbox = SandboxProcess::start(BIN);
+    let (code, out, err) = run(jobworth(BIN).args([
         "bench",
         "--endpoint",
         &sandbox.base_url,
@@ -62,21 +63,21 @@ fn bench_json_against_a_sandbox_process() {
 
 #[test]
 fn bench_human_output_and_usage_errors() {
-    let (code, out, err) = run(jobworth().args(["bench", "--duration", "1", "--concurrency", "1"]));
+    let (code, out, err) = run(jobworth(BIN).args(["bench", "--duration", "1", "--concurrency", "1"]));
     assert_eq!(code, 0, "stderr: {err}");
     for label in ["requests/s", "latency p50", "latency p99", "crypto ceiling", "ratio"] {
         assert!(out.contains(label), "{label} in {out}");
     }
     for bad in [["--duration", "0"], ["--concurrency", "0"], ["--concurrency", "many"]] {
-        let (code, _, _) = run(jobworth().arg("bench").args(bad));
+        let (code, _, _) = run(jobworth(BIN).arg("bench").args(bad));
         assert_eq!(code, 2, "{bad:?}");
     }
     // Refused before anything is sent: bench loads loopback sandboxes only.
-    let (code, _, err) = run(jobworth().args(["bench", "--endpoint", "http://192.0.2.1:8340", "--duration", "1"]));
+    let (code, _, err) = run(jobworth(BIN).args(["bench", "--endpoint", "http://192.0.2.1:8340", "--duration", "1"]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--endpoint"), "{err}");
     // Nothing listens on port 9 of loopback: a clear failure, not a hang.
-    let (code, _, err) = run(jobworth().args(["bench", "--endpoint", "http://127.0.0.1:9", "--duration", "1"]));
+    let (code, _, err) = run(jobworth(BIN).args(["bench", "--endpoint", "http://127.0.0.1:9", "--duration", "1"]));
     assert_ne!(code, 0);
     assert!(err.contains("127.0.0.1:9"), "{err}");
 }

@@ -1,17 +1,18 @@
 //! `jobworth demo`: the README's first command. It must finish quickly, exit 0, and show each step —
 //! including the second query refused with TOKEN_INVALID.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{jobworth, run};
+use jobworth_testkit::process::{jobworth, run};
+
+/// The binary under test (only this crate's tests know where it is).
+const BIN: &str = env!("CARGO_BIN_EXE_jobworth");
 
 #[test]
 fn demo_runs_the_whole_flow_and_exits_0() {
     let started = Instant::now();
     // NO_COLOR unset: plain text must come from stdout not being a terminal.
-    let (code, out, err) = run(jobworth().env_remove("NO_COLOR").arg("demo"));
+    let (code, out, err) = run(jobworth(BIN).env_remove("NO_COLOR").arg("demo"));
     let took = started.elapsed();
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     for step in 1..=7 {

@@ -2,8 +2,6 @@
 //! exits 4 with one line), the environment and file forms of `--app-auth-token` and `--cert-no`,
 //! and `keys generate` never following a symbolic link.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -14,7 +12,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use alipay_v3::keys::PrivateKey;
-use common::{fixture, jobworth, run, SERVICE_ID};
+use jobworth_testkit::fixtures::{fixture_path, SERVICE_ID};
+use jobworth_testkit::process::{control, jobworth, run, SandboxProcess};
+
+/// The binary under test (only this crate's tests know where it is).
+const BIN: &str = env!("CARGO_BIN_EXE_jobworth");
 
 const USER_ID: &str = "2088402562742105";
 const SUCCESS: &str = r#"{"identity_result":"SUCCESS","token_status":"FINISH","user_id":"2088402562742105"}"#;
@@ -119,9 +121,9 @@ fn now_ms() -> u64 {
 }
 
 fn query(gateway: &Gateway, keys: &Keys) -> Command {
-    let mut cmd = jobworth();
+    let mut cmd = jobworth(BIN);
     cmd.args(["query", "--endpoint", &gateway.url, "--app-id", "2021000122671080", "--private-key"])
-        .arg(fixture("app-private-key-pkcs1.pem"))
+        .arg(fixture_path("app-private-key-pkcs1.pem"))
         .arg("--alipay-public-key")
         .arg(keys.alipay_public())
         .args(["--conn-key", "c", "--once-token", "t", "--service-id", SERVICE_ID, "--query-type", "exact"])
@@ -152,10 +154,13 @@ fn query_refuses_each_hostile_answer_with_exit_4_and_one_line() {
         let (code, out, err) = run(&mut query(&gateway, &keys));
         assert_eq!(code, 4, "{what}: {out}{err}");
         assert!(out.is_empty(), "{what}: nothing on stdout: {out}");
+        // One `error:` line that says what happened; a verification failure adds indented lines
+        // (trace id, request, hint, note) as an API error does, the others stay on one line.
         let lines: Vec<&str> = err.lines().collect();
-        assert_eq!(lines.len(), 1, "{what}: one line: {err}");
         assert!(lines[0].starts_with("error: ") && lines[0].contains(says), "{what}: {err}");
-        assert!(lines[0].contains("once_token may already have been consumed"), "{what}: {err}");
+        assert!(lines[1..].iter().all(|l| l.starts_with("  ")), "{what}: {err}");
+        assert!(lines.len() == 1 || lines.iter().any(|l| l.starts_with("  hint: ")), "{what}: {err}");
+        assert!(err.contains("once_token may already have been consumed"), "{what}: {err}");
         assert!(!err.contains(CERT_NO), "{what}: {err}");
         assert_eq!(gateway.heads().len(), 1, "{what}: not repeated");
     }
@@ -259,7 +264,7 @@ fn app_auth_token_and_cert_no_come_from_the_environment_or_a_file() {
     }
     assert_eq!(gateway.heads().len(), before, "usage errors send nothing");
 
-    let (_, help, _) = run(jobworth().args(["query", "--help"]));
+    let (_, help, _) = run(jobworth(BIN).args(["query", "--help"]));
     for name in ["ALIPAY_APP_AUTH_TOKEN", "--app-auth-token-file", "ALIPAY_CERT_NO", "--cert-no-file"] {
         assert!(help.contains(name), "--help names {name}");
     }
@@ -273,7 +278,7 @@ fn keys_generate_never_follows_a_symbolic_link() {
     let out = dir.path().join("keys");
     std::fs::create_dir(&out).unwrap();
     let generate = |force: bool| {
-        let mut cmd = jobworth();
+        let mut cmd = jobworth(BIN);
         cmd.args(["keys", "generate", "--out"]).arg(&out);
         if force {
             cmd.arg("--force");
@@ -321,8 +326,8 @@ fn sandbox_admin_token_from_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("admin-token");
     std::fs::write(&file, "adm-file-token-81c2\n").unwrap();
-    let sandbox = common::SandboxProcess::start_with(&["--admin-token-file", file.to_str().unwrap()]);
-    let (status, _) = common::http("GET", &format!("{}/sandbox/personas", sandbox.base_url), None);
+    let sandbox = SandboxProcess::start_with(BIN, &["--admin-token-file", file.to_str().unwrap()]);
+    let (status, _) = control("GET", &format!("{}/sandbox/personas", sandbox.base_url), None);
     assert_eq!(status, 401);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let status = rt.block_on(async {
@@ -338,6 +343,6 @@ fn sandbox_admin_token_from_a_file() {
     assert_eq!(status, 200, "the trailing newline of the file is not part of the token");
     // Both forms at once is a usage error.
     let (code, _, err) =
-        run(jobworth().args(["sandbox", "--admin-token", "x", "--admin-token-file", file.to_str().unwrap()]));
+        run(jobworth(BIN).args(["sandbox", "--admin-token", "x", "--admin-token-file", file.to_str().unwrap()]));
     assert_eq!(code, 2, "{err}");
 }

@@ -1,43 +1,45 @@
 //! Subcommands that need no server: `keys generate`, `cert-sn`, `order-string`, `--help`/`--version`,
 //! and every usage/configuration error of `query` (exit 2, one line that says what to fix).
 
-mod common;
-
 use assert_cmd::assert::OutputAssertExt;
-use common::{fixture, jobworth, run, ALIPAY_VARS};
+use jobworth_testkit::fixtures::fixture_path;
+use jobworth_testkit::process::{jobworth, run, ALIPAY_VARS};
 use predicates::prelude::*;
+
+/// The binary under test (only this crate's tests know where it is).
+const BIN: &str = env!("CARGO_BIN_EXE_jobworth");
 
 const APP_CERT_SN: &str = "866efef280dec9137a87d047ac446315";
 const ROOT_SN: &str = "687b59193f3f462dd5336e5abf83c5d8_02941eef3187dddf3d3b83462e1dfcf6";
 
 #[test]
 fn version_and_help() {
-    jobworth().arg("--version").assert().success().stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
-    let (code, out, _) = run(jobworth().arg("--help"));
+    jobworth(BIN).arg("--version").assert().success().stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+    let (code, out, _) = run(jobworth(BIN).arg("--help"));
     assert_eq!(code, 0);
     for sub in ["demo", "query", "sandbox", "order-string", "keys", "cert-sn", "bench"] {
         assert!(out.contains(sub), "--help lists {sub}");
     }
-    let (code, out, _) = run(jobworth().args(["query", "--help"]));
+    let (code, out, _) = run(jobworth(BIN).args(["query", "--help"]));
     assert_eq!(code, 0);
     for env in ALIPAY_VARS {
         assert!(out.contains(env), "query --help shows the {env} fallback");
     }
     assert!(out.contains("https://openapi.alipay.com"));
-    let (code, out, _) = run(jobworth().args(["sandbox", "--help"]));
+    let (code, out, _) = run(jobworth(BIN).args(["sandbox", "--help"]));
     assert_eq!(code, 0);
     assert!(out.contains("127.0.0.1:8340") && out.contains(".jobworth-sandbox"));
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    jobworth().assert().code(2);
-    jobworth().arg("frobnicate").assert().code(2);
-    jobworth().args(["cert-sn"]).assert().code(2);
-    jobworth().args(["keys", "generate"]).assert().code(2).stderr(predicate::str::contains("--out"));
-    jobworth().args(["sandbox", "--listen", "not-an-address"]).assert().code(2);
-    jobworth().args(["sandbox", "--token-ttl", "-5"]).assert().code(2);
-    jobworth()
+    jobworth(BIN).assert().code(2);
+    jobworth(BIN).arg("frobnicate").assert().code(2);
+    jobworth(BIN).args(["cert-sn"]).assert().code(2);
+    jobworth(BIN).args(["keys", "generate"]).assert().code(2).stderr(predicate::str::contains("--out"));
+    jobworth(BIN).args(["sandbox", "--listen", "not-an-address"]).assert().code(2);
+    jobworth(BIN).args(["sandbox", "--token-ttl", "-5"]).assert().code(2);
+    jobworth(BIN)
         .args(["order-string", "--app-id", "1", "--private-key", "k", "--out-agreement-no", "a"])
         .assert()
         .code(2)
@@ -49,7 +51,7 @@ fn sandbox_on_a_busy_port_exits_2_naming_the_flag() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = busy.local_addr().unwrap().to_string();
     let data = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(jobworth().args(["sandbox", "--listen", &addr, "--data"]).arg(data.path()));
+    let (code, out, err) = run(jobworth(BIN).args(["sandbox", "--listen", &addr, "--data"]).arg(data.path()));
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.is_empty(), "no `listening on` line: {out}");
     assert!(err.contains(&addr) && err.contains("--listen"), "{err}");
@@ -59,7 +61,7 @@ fn sandbox_on_a_busy_port_exits_2_naming_the_flag() {
 fn keys_generate_writes_a_loadable_pair_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("new/keys");
-    let (code, out, err) = run(jobworth().args(["keys", "generate", "--out"]).arg(&out_dir));
+    let (code, out, err) = run(jobworth(BIN).args(["keys", "generate", "--out"]).arg(&out_dir));
     assert_eq!(code, 0, "{err}");
     let private_pem = std::fs::read_to_string(out_dir.join("app_private_key.pem")).unwrap();
     let public_pem = std::fs::read_to_string(out_dir.join("app_public_key.pem")).unwrap();
@@ -80,7 +82,7 @@ fn keys_generate_writes_a_loadable_pair_and_refuses_to_overwrite() {
     }
 
     // A second run must not destroy the key that may already be registered somewhere.
-    let (code, _, err) = run(jobworth().args(["keys", "generate", "--out"]).arg(&out_dir));
+    let (code, _, err) = run(jobworth(BIN).args(["keys", "generate", "--out"]).arg(&out_dir));
     assert_eq!(code, 2);
     assert!(err.contains("already exists") && err.contains("--force"), "{err}");
     assert_eq!(std::fs::read_to_string(out_dir.join("app_private_key.pem")).unwrap(), private_pem);
@@ -91,7 +93,7 @@ fn keys_generate_writes_a_loadable_pair_and_refuses_to_overwrite() {
         let path = out_dir.join("app_private_key.pem");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let (code, _, err) = run(jobworth().args(["keys", "generate", "--force", "--out"]).arg(&out_dir));
+    let (code, _, err) = run(jobworth(BIN).args(["keys", "generate", "--force", "--out"]).arg(&out_dir));
     assert_eq!(code, 0, "{err}");
     let replaced = std::fs::read_to_string(out_dir.join("app_private_key.pem")).unwrap();
     assert_ne!(replaced, private_pem);
@@ -109,10 +111,10 @@ fn keys_generate_writes_a_loadable_pair_and_refuses_to_overwrite() {
 
 #[test]
 fn cert_sn_of_the_fixture_certificates() {
-    let app = fixture("appCertPublicKey_2021001161683774.crt");
-    jobworth().arg("cert-sn").arg(&app).assert().success().stdout(format!("{APP_CERT_SN}\n"));
-    let root = fixture("alipayRootCert.crt");
-    jobworth().args(["cert-sn", "--root"]).arg(&root).assert().success().stdout(format!("{ROOT_SN}\n"));
+    let app = fixture_path("appCertPublicKey_2021001161683774.crt");
+    jobworth(BIN).arg("cert-sn").arg(&app).assert().success().stdout(format!("{APP_CERT_SN}\n"));
+    let root = fixture_path("alipayRootCert.crt");
+    jobworth(BIN).args(["cert-sn", "--root"]).arg(&root).assert().success().stdout(format!("{ROOT_SN}\n"));
 
     // DER input gives the same SN.
     let pem = std::fs::read_to_string(&app).unwrap();
@@ -120,13 +122,13 @@ fn cert_sn_of_the_fixture_certificates() {
     let dir = tempfile::tempdir().unwrap();
     let der_path = dir.path().join("app.der");
     std::fs::write(&der_path, der).unwrap();
-    jobworth().arg("cert-sn").arg(&der_path).assert().success().stdout(format!("{APP_CERT_SN}\n"));
+    jobworth(BIN).arg("cert-sn").arg(&der_path).assert().success().stdout(format!("{APP_CERT_SN}\n"));
 
     // Not a certificate, or a missing file: exit 2 with the file named.
-    let (code, _, err) = run(jobworth().arg("cert-sn").arg(fixture("app-public-key.pem")));
+    let (code, _, err) = run(jobworth(BIN).arg("cert-sn").arg(fixture_path("app-public-key.pem")));
     assert_eq!(code, 2);
     assert!(err.contains("app-public-key.pem") && err.contains("certificate"), "{err}");
-    let (code, _, err) = run(jobworth().args(["cert-sn", "/nonexistent/cert.crt"]));
+    let (code, _, err) = run(jobworth(BIN).args(["cert-sn", "/nonexistent/cert.crt"]));
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/cert.crt"), "{err}");
 }
@@ -134,10 +136,11 @@ fn cert_sn_of_the_fixture_certificates() {
 #[test]
 fn order_string_verifies_with_the_app_public_key() {
     let public =
-        alipay_v3::keys::PublicKey::parse(&std::fs::read_to_string(fixture("app-public-key.pem")).unwrap()).unwrap();
+        alipay_v3::keys::PublicKey::parse(&std::fs::read_to_string(fixture_path("app-public-key.pem")).unwrap())
+            .unwrap();
     // Both key formats the fixtures hold: PKCS#1 PEM and bare base64 PKCS#8 (through the env var).
     for (flag_key, via_env) in [("app-private-key-pkcs1.pem", false), ("app-private-key-pkcs8-bare.txt", true)] {
-        let mut cmd = jobworth();
+        let mut cmd = jobworth(BIN);
         cmd.args([
             "order-string",
             "--out-agreement-no",
@@ -150,9 +153,9 @@ fn order_string_verifies_with_the_app_public_key() {
             "teacher",
         ]);
         if via_env {
-            cmd.env("ALIPAY_APP_ID", "2021000122671080").env("ALIPAY_PRIVATE_KEY", fixture(flag_key));
+            cmd.env("ALIPAY_APP_ID", "2021000122671080").env("ALIPAY_PRIVATE_KEY", fixture_path(flag_key));
         } else {
-            cmd.args(["--app-id", "2021000122671080", "--private-key"]).arg(fixture(flag_key));
+            cmd.args(["--app-id", "2021000122671080", "--private-key"]).arg(fixture_path(flag_key));
         }
         let (code, out, err) = run(&mut cmd);
         assert_eq!(code, 0, "{err}");
@@ -183,7 +186,7 @@ fn order_string_verifies_with_the_app_public_key() {
 
 #[test]
 fn order_string_configuration_errors() {
-    let (code, _, err) = run(jobworth().args([
+    let (code, _, err) = run(jobworth(BIN).args([
         "order-string",
         "--app-id",
         "1",
@@ -197,9 +200,9 @@ fn order_string_configuration_errors() {
     assert_eq!(code, 2);
     assert!(err.contains("--private-key") && err.contains("/nonexistent/key.pem"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    jobworth()
+    jobworth(BIN)
         .args(["order-string", "--app-id", "1", "--private-key"])
-        .arg(fixture("app-private-key-pkcs1.pem"))
+        .arg(fixture_path("app-private-key-pkcs1.pem"))
         .args(["--out-agreement-no", "a", "--service-id", "s", "--identity-type", "professor"])
         .assert()
         .code(2)
@@ -209,7 +212,7 @@ fn order_string_configuration_errors() {
 /// `query` flags that point at a loopback address nobody listens on: configuration errors must be
 /// reported before anything is sent, so the address never matters.
 fn query_base() -> std::process::Command {
-    let mut cmd = jobworth();
+    let mut cmd = jobworth(BIN);
     cmd.args([
         "query",
         "--endpoint",
@@ -239,8 +242,8 @@ fn config_error(cmd: &mut std::process::Command, must_mention: &[&str]) -> Strin
 
 #[test]
 fn query_configuration_errors_exit_2_with_one_line() {
-    let key = fixture("app-private-key-pkcs1.pem");
-    let pubkey = fixture("app-public-key.pem");
+    let key = fixture_path("app-private-key-pkcs1.pem");
+    let pubkey = fixture_path("app-public-key.pem");
 
     // Missing key file.
     config_error(
@@ -269,7 +272,7 @@ fn query_configuration_errors_exit_2_with_one_line() {
         &["--alipay-public-key"],
     );
     // Key material pasted where a path belongs is refused without being echoed.
-    let pasted = std::fs::read_to_string(fixture("app-private-key-pkcs8-bare.txt")).unwrap();
+    let pasted = std::fs::read_to_string(fixture_path("app-private-key-pkcs8-bare.txt")).unwrap();
     let err = config_error(
         query_base().env("ALIPAY_PRIVATE_KEY", pasted.trim()).arg("--alipay-public-key").arg(&pubkey),
         &["--private-key", "PATH"],
@@ -283,8 +286,8 @@ fn query_configuration_errors_exit_2_with_one_line() {
             .arg("--private-key")
             .arg(&key)
             .arg("--app-cert")
-            .arg(fixture("appCertPublicKey_2021001161683774.crt"))
-            .env("ALIPAY_CERT", fixture("alipayCertPublicKey_RSA2.crt")),
+            .arg(fixture_path("appCertPublicKey_2021001161683774.crt"))
+            .env("ALIPAY_CERT", fixture_path("alipayCertPublicKey_RSA2.crt")),
         &["half", "--alipay-root-cert", "ALIPAY_ROOT_CERT"],
     );
     // Both modes at once.
@@ -295,11 +298,11 @@ fn query_configuration_errors_exit_2_with_one_line() {
             .arg("--alipay-public-key")
             .arg(&pubkey)
             .arg("--app-cert")
-            .arg(fixture("appCertPublicKey_2021001161683774.crt"))
+            .arg(fixture_path("appCertPublicKey_2021001161683774.crt"))
             .arg("--alipay-cert")
-            .arg(fixture("alipayCertPublicKey_RSA2.crt"))
+            .arg(fixture_path("alipayCertPublicKey_RSA2.crt"))
             .arg("--alipay-root-cert")
-            .arg(fixture("alipayRootCert.crt")),
+            .arg(fixture_path("alipayRootCert.crt")),
         &["--alipay-public-key", "certificate mode"],
     );
     // A certificate flag pointing at something that is not a certificate.
@@ -310,9 +313,9 @@ fn query_configuration_errors_exit_2_with_one_line() {
             .arg("--app-cert")
             .arg(&pubkey)
             .arg("--alipay-cert")
-            .arg(fixture("alipayCertPublicKey_RSA2.crt"))
+            .arg(fixture_path("alipayCertPublicKey_RSA2.crt"))
             .arg("--alipay-root-cert")
-            .arg(fixture("alipayRootCert.crt")),
+            .arg(fixture_path("alipayRootCert.crt")),
         &["--app-cert"],
     );
     // A bad AES key: named, and its value not echoed.
@@ -330,8 +333,8 @@ fn query_configuration_errors_exit_2_with_one_line() {
 
 #[test]
 fn query_bad_enum_values_exit_2() {
-    let key = fixture("app-private-key-pkcs1.pem");
-    let pubkey = fixture("app-public-key.pem");
+    let key = fixture_path("app-private-key-pkcs1.pem");
+    let pubkey = fixture_path("app-public-key.pem");
     for (flags, mention) in [
         (vec!["--query-type", "fuzzy"], "--query-type"),
         (vec!["--identity-type", "professor"], "--identity-type"),
@@ -347,7 +350,7 @@ fn query_bad_enum_values_exit_2() {
         assert!(!err.contains("110101199003070011"), "cert_no is not echoed: {err}");
     }
     // Required query parameters.
-    let (code, _, err) = run(jobworth().args(["query", "--app-id", "1", "--private-key"]).arg(&key).args([
+    let (code, _, err) = run(jobworth(BIN).args(["query", "--app-id", "1", "--private-key"]).arg(&key).args([
         "--once-token",
         "t",
         "--service-id",

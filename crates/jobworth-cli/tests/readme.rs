@@ -1,9 +1,10 @@
 //! The README's Rust example is this file's snippet, verbatim (checked below), and it runs here
 //! against a spawned sandbox — so the README cannot drift from the SDK's real API.
 
-mod common;
+use jobworth_testkit::process::start_authorized;
 
-use common::*;
+/// The binary under test (only this crate's tests know where it is).
+const BIN: &str = env!("CARGO_BIN_EXE_jobworth");
 
 // README-SNIPPET-START
 use std::path::Path;
@@ -53,9 +54,7 @@ fn readme_example_is_this_code_and_it_works() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
     assert!(readme.contains(&format!("```rust\n{snippet}```")), "README.md shows tests/readme.rs's snippet verbatim");
 
-    let sandbox = SandboxProcess::start();
-    let app = App::register(&sandbox, "2021000000000201", false);
-    let auth = authorize(&sandbox, &app, "teacher");
+    let (sandbox, app, auth) = start_authorized(BIN, "2021000000000201", "teacher");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let run = || {
         rt.block_on(verified_result(

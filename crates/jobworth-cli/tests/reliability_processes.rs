@@ -9,16 +9,20 @@
 //!
 //! Both print their figures (RELIABILITY.md records them).
 
-mod reliability_support;
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use reliability_support::*;
-use serde_json::json;
+use alipay_v3::keys::PrivateKey;
+use jobworth_testkit::app::{new_token, query_target, register, App};
+use jobworth_testkit::http::http;
+use jobworth_testkit::process::SandboxProcess;
+use jobworth_testkit::signed::{signed_get, Answer};
 use tokio::task::JoinSet;
+
+/// The binary under test (only this crate's tests know where it is).
+const BIN: &str = env!("CARGO_BIN_EXE_jobworth");
 
 const CLIENTS: usize = 8;
 /// Hard bounds on the load, whatever happens.
@@ -116,7 +120,7 @@ async fn create_batch(base: &str, app_id: &str, load: &Load, count: usize) {
     for i in first..first + count {
         let (base, app_id) = (base.to_string(), app_id.to_string());
         set.spawn(async move {
-            let (conn_key, once_token, user_id) = new_token(&http(), &base, &app_id, &format!("t{i}")).await;
+            let (conn_key, once_token, user_id) = new_token(&http(), &base, &app_id, &format!("conn-t{i}")).await;
             (i, Token { target: query_target(&conn_key, &once_token, &user_id), once_token })
         });
     }
@@ -174,9 +178,9 @@ async fn kill_9_and_restart_never_answer_a_token_twice() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("state");
     let started = Instant::now();
-    let mut proc = SandboxProc::start(&data, &dir.path().join("sandbox-0.log"), &[]);
+    let mut proc = SandboxProcess::start_on(BIN, &data, &dir.path().join("sandbox-0.log"), &[]);
     let http = http();
-    let (app, _) = register_app(&http, &proc.base_url, "2021000000000001", json!({})).await;
+    let app = register(&http, &proc.base_url, "2021000000000001", &PrivateKey::generate().unwrap(), None).await;
     let load = Arc::new(Load {
         bases: RwLock::new(vec![proc.base_url.clone()]),
         tokens: RwLock::new(Vec::new()),
@@ -204,7 +208,7 @@ async fn kill_9_and_restart_never_answer_a_token_twice() {
         tokio::time::sleep(Duration::from_millis(rng.below(40) as u64)).await;
         proc.kill9();
         restarts += 1;
-        proc = SandboxProc::start(&data, &dir.path().join(format!("sandbox-{restarts}.log")), &[]);
+        proc = SandboxProcess::start_on(BIN, &data, &dir.path().join(format!("sandbox-{restarts}.log")), &[]);
         *load.bases.write().unwrap() = vec![proc.base_url.clone()];
     }
     load.stop.store(true, Ordering::Relaxed);
@@ -237,7 +241,7 @@ async fn kill_9_and_restart_never_answer_a_token_twice() {
         let third = signed_get(&http, &base, &app, &t.target).await;
         assert_eq!(third, Answer::Refused(400, "TOKEN_INVALID".into()), "token {i} after its success");
     }
-    proc.terminate();
+    proc.stop();
 
     let no_answer: usize = per.iter().map(|t| t.no_answer).sum();
     let figures = format!(
@@ -267,12 +271,12 @@ async fn two_processes_on_one_data_dir_consume_each_token_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("state");
     let started = Instant::now();
-    let a = SandboxProc::start(&data, &dir.path().join("a.log"), &[]);
-    let b = SandboxProc::start(&data, &dir.path().join("b.log"), &[]);
+    let a = SandboxProcess::start_on(BIN, &data, &dir.path().join("a.log"), &[]);
+    let b = SandboxProcess::start_on(BIN, &data, &dir.path().join("b.log"), &[]);
     assert_ne!(a.base_url, b.base_url);
     let http = http();
     // Registered through A, used through both: the state is shared, not per process.
-    let (app, _) = register_app(&http, &a.base_url, "2021000000000002", json!({})).await;
+    let app = register(&http, &a.base_url, "2021000000000002", &PrivateKey::generate().unwrap(), None).await;
     let load = Arc::new(Load {
         bases: RwLock::new(vec![a.base_url.clone(), b.base_url.clone()]),
         tokens: RwLock::new(Vec::new()),
@@ -328,6 +332,6 @@ async fn two_processes_on_one_data_dir_consume_each_token_once() {
     );
     println!("{figures}");
     eprintln!("{figures}");
-    a.terminate();
-    b.terminate();
+    a.stop();
+    b.stop();
 }

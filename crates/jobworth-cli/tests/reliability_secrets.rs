@@ -5,19 +5,22 @@
 //! truncated key file, an unreachable endpoint), plus `jobworth demo`, holds no private key, AES
 //! key or full `cert_no`.
 
-mod reliability_support;
-
 use std::path::Path;
 use std::process::Output;
 
 use alipay_v3::keys::PrivateKey;
 use jobworth_sandbox::personas::PERSONAS;
-use reliability_support::*;
+use jobworth_testkit::fixtures::SERVICE_ID;
+use jobworth_testkit::http::{http, post_json};
+use jobworth_testkit::process::{jobworth, SandboxProcess};
 use serde_json::json;
+
+/// The binary under test (only this crate's tests know where it is).
+const BIN: &str = env!("CARGO_BIN_EXE_jobworth");
 
 /// Runs a `jobworth` command at `RUST_LOG=debug`; returns its output and exit code.
 fn run(args: &[&str]) -> (Output, i32) {
-    let out = jobworth().args(args).env("RUST_LOG", "debug").output().unwrap();
+    let out = jobworth(BIN).args(args).env("RUST_LOG", "debug").output().unwrap();
     let code = out.status.code().unwrap_or(-1);
     (out, code)
 }
@@ -97,13 +100,14 @@ async fn logs_of_a_full_flow_and_its_error_paths_hold_no_secret() {
     let wrong_aes = alipay_v3::aes::AesKey::generate().to_base64().to_string();
 
     // The sandbox, logging at debug.
-    let sb = SandboxProc::start(&d.join("state"), &d.join("sandbox.log"), &[("RUST_LOG", "debug")]);
+    let sb = SandboxProcess::start_on(BIN, &d.join("state"), &d.join("sandbox.log"), &[("RUST_LOG", "debug")]);
     let base = sb.base_url.clone();
     let http = http();
     let app_id = "2021000000000301";
     let body = json!({"app_id": app_id, "public_key": app_key.public_key().to_spki_pem(), "encrypt_key": aes});
-    let (status, reg) = post_json(&http, &format!("{base}/sandbox/apps"), &body).await;
-    assert!(status.is_success(), "{reg}");
+    let r = post_json(&http, &format!("{base}/sandbox/apps"), &body).await;
+    let (status, reg) = (r.status, r.json());
+    assert!((200..300).contains(&status), "{reg}");
     for (file, field) in [
         ("alipay_public_key.pem", "alipay_public_key"),
         ("app_cert.crt", "app_cert"),
@@ -144,12 +148,14 @@ async fn logs_of_a_full_flow_and_its_error_paths_hold_no_secret() {
     let complete = |order: String| {
         let (http, base) = (http.clone(), base.clone());
         async move {
-            let (s, desk) = post_json(&http, &format!("{base}/sandbox/desk"), &json!({"order_str": order})).await;
-            assert_eq!(s.as_u16(), 201, "{desk}");
+            let r = post_json(&http, &format!("{base}/sandbox/desk"), &json!({"order_str": order})).await;
+            let (s, desk) = (r.status, r.json());
+            assert_eq!(s, 201, "{desk}");
             let id = desk["desk_id"].as_str().unwrap();
             let url = format!("{base}/sandbox/desk/{id}/complete");
-            let (s, done) = post_json(&http, &url, &json!({"persona": "teacher"})).await;
-            assert_eq!(s.as_u16(), 200, "{done}");
+            let r = post_json(&http, &url, &json!({"persona": "teacher"})).await;
+            let (s, done) = (r.status, r.json());
+            assert_eq!(s, 200, "{done}");
         }
     };
 
@@ -250,7 +256,7 @@ async fn logs_of_a_full_flow_and_its_error_paths_hold_no_secret() {
     assert_eq!(code, 0, "{}", text(&out));
     keep("demo", &out);
 
-    sb.terminate();
+    sb.stop();
     logs.push(("sandbox process".into(), std::fs::read_to_string(d.join("sandbox.log")).unwrap()));
 
     // What must not appear anywhere: the app keys, and the sandbox's own Alipay and CA keys,

@@ -30,7 +30,6 @@ use tower::ServiceExt;
 
 const APP_ID: &str = "2021000000000042";
 const SERVICE_ID: &str = "2019120400000000000004450100";
-const PATH: &str = "/v3/zhima/customer/jobworth/authentication";
 
 async fn call(router: &Router, req: Request<Body>) -> (u16, Bytes) {
     let res = router.clone().oneshot(req).await.unwrap();
@@ -68,7 +67,7 @@ fn handler(c: &mut Criterion) {
         )
         .await;
         let uri = request_uri(
-            PATH,
+            jobworth_sandbox::AUTHENTICATION_PATH,
             [
                 ("conn_key", auth["conn_key"].as_str().unwrap()),
                 ("once_token", auth["once_token"].as_str().unwrap()),

@@ -101,18 +101,15 @@ fn check_form_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// Middleware of the control plane: `Host`, then JSON on every POST.
-pub(crate) async fn control(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Err(e) = check_host(&state, req.headers()) {
-        return e.into_response();
-    }
-    if req.method() == Method::POST && !is_json(req.headers()) {
-        return ApiError::UnsupportedMediaType(
+/// The browser checks of the control plane: `Host`, then JSON on every POST.
+pub(crate) fn check_control(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+    check_host(state, headers)?;
+    if method == Method::POST && !is_json(headers) {
+        return Err(ApiError::UnsupportedMediaType(
             "control-plane POSTs need 'content-type: application/json' (send {} when there is nothing to say)".into(),
-        )
-        .into_response();
+        ));
     }
-    next.run(req).await
+    Ok(())
 }
 
 /// Middleware of the desk pages: `Host`, then the origin of form posts.

@@ -1,9 +1,9 @@
 //! Syntax checks for `cert_no` when `cert_type` is `0` (PRC Resident ID, GB 11643-1999).
 //!
-//! One implementation serves both sides: the SDK's opt-in client check and the sandbox's
-//! `PARAM_ERROR` rule use the same code, so they cannot disagree.
+//! One implementation, in the wire crate, serves both sides: the SDK's opt-in client check and
+//! the sandbox's `PARAM_ERROR` rule use the same code, so they cannot disagree.
 
-pub use jobworth::validate::{check_char, normalize_resident_id, IdError};
+pub use jobworth_wire::validate::{check_char, normalize_resident_id, IdError};
 
 #[cfg(test)]
 mod tests {

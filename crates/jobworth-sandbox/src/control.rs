@@ -1,4 +1,4 @@
-//! Control plane (SPEC §4.2): JSON routes used by tests, the demo and the CLI.
+//! Control plane: JSON routes used by tests, the demo and the CLI.
 //!
 //! Reachable from loopback peers only, unless an admin token is configured; then every caller
 //! must send `Authorization: Bearer TOKEN` instead.
@@ -7,24 +7,31 @@ use std::net::SocketAddr;
 
 use alipay_v3::aes::AesKey;
 use alipay_v3::keys::PublicKey;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::browser;
 use crate::desk::{self, check_app_id, DeskOutcome};
 use crate::error::{ApiError, JSON_UTF8};
 use crate::personas::PERSONAS;
 use crate::state::AppState;
 use crate::store::AppRecord;
+use crate::web::extract::Json;
 
-/// Gate in front of every control route.
-pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The one gate in front of every control route: the browser checks (`Host`, JSON POSTs), then
+/// the caller (admin token, or a loopback peer).
+pub(crate) async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let checked = browser::check_control(&state, req.method(), req.headers()).and_then(|()| check_caller(&state, &req));
+    match checked {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn check_caller(state: &AppState, req: &Request) -> Result<(), ApiError> {
     match &state.cfg().admin_token {
         Some(token) => {
             let given = req
@@ -37,8 +44,7 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
                 aws_lc_rs::constant_time::verify_slices_are_equal(g.as_bytes(), token.as_bytes()).is_ok()
             });
             if !ok {
-                return ApiError::Unauthorized("control routes need 'Authorization: Bearer <admin token>'".into())
-                    .into_response();
+                return Err(ApiError::Unauthorized("control routes need 'Authorization: Bearer <admin token>'".into()));
             }
         }
         None => {
@@ -51,29 +57,18 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
                 std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
             });
             if !loopback {
-                return ApiError::Forbidden(
+                return Err(ApiError::Forbidden(
                     "control routes answer loopback peers only (start the sandbox with an admin token to open them)"
                         .into(),
-                )
-                .into_response();
+                ));
             }
         }
     }
-    next.run(req).await
-}
-
-fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
-    let bytes = body.map_err(|r| match r {
-        BytesRejection::FailedToBufferBody(axum::extract::rejection::FailedToBufferBody::LengthLimitError(_)) => {
-            ApiError::TooLarge
-        }
-        other => ApiError::Invalid(format!("request body could not be read: {}", other.body_text())),
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::Invalid(format!("request body is not the expected JSON: {e}")))
+    Ok(())
 }
 
 fn created<T: Serialize>(status: StatusCode, value: &T) -> Response {
-    let mut res = (status, Json(value)).into_response();
+    let mut res = (status, axum::Json(value)).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
     res
 }
@@ -101,7 +96,7 @@ pub(crate) async fn alipay_public_key(State(state): State<AppState>) -> Response
 }
 
 #[derive(Debug, Deserialize)]
-struct RegisterApp {
+pub(crate) struct RegisterApp {
     app_id: String,
     #[serde(default)]
     public_key: Option<String>,
@@ -124,15 +119,10 @@ struct Registered<'a> {
 }
 
 /// `POST /sandbox/apps` — 201 when new, 200 when an existing app was replaced.
-pub(crate) async fn register_app(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
-    match register_app_inner(&state, body).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn register_app_inner(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
-    let req: RegisterApp = json_body(body)?;
+pub(crate) async fn register_app(
+    State(state): State<AppState>,
+    Json(req): Json<RegisterApp>,
+) -> Result<Response, ApiError> {
     check_app_id(&req.app_id)?;
     let public_key = match req.public_key.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(text) => Some(
@@ -187,7 +177,7 @@ pub(crate) async fn personas() -> Response {
 }
 
 #[derive(Debug, Deserialize)]
-struct OpenDesk {
+pub(crate) struct OpenDesk {
     order_str: String,
 }
 
@@ -200,25 +190,20 @@ struct Opened<'a> {
 }
 
 /// `POST /sandbox/desk` — 201 when opened, 200 when the same order string was opened before.
-pub(crate) async fn open_desk(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
-    let result = async {
-        let req: OpenDesk = json_body(body)?;
-        let (desk, is_new) = desk::open(&state, &req.order_str).await?;
-        let order = req.order_str.trim().trim_start_matches('?');
-        let out = Opened {
-            desk_id: &desk.desk_id,
-            desk_url: format!("{}/desk?{order}", state.base_url()),
-            conn_key: &desk.conn_key,
-            once_token: &desk.once_token,
-        };
-        Ok::<_, ApiError>(created(if is_new { StatusCode::CREATED } else { StatusCode::OK }, &out))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+pub(crate) async fn open_desk(State(state): State<AppState>, Json(req): Json<OpenDesk>) -> Result<Response, ApiError> {
+    let (desk, is_new) = desk::open(&state, &req.order_str).await?;
+    let order = req.order_str.trim().trim_start_matches('?');
+    let out = Opened {
+        desk_id: &desk.desk_id,
+        desk_url: format!("{}/desk?{order}", state.base_url()),
+        conn_key: &desk.conn_key,
+        once_token: &desk.once_token,
+    };
+    Ok(created(if is_new { StatusCode::CREATED } else { StatusCode::OK }, &out))
 }
 
 #[derive(Debug, Deserialize)]
-struct Complete {
+pub(crate) struct Complete {
     persona: String,
 }
 
@@ -226,19 +211,14 @@ struct Complete {
 pub(crate) async fn complete(
     State(state): State<AppState>,
     Path(desk_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = async {
-        let req: Complete = json_body(body)?;
-        let desk = desk::complete(&state, &desk_id, &req.persona).await?;
-        Ok::<_, ApiError>(created(StatusCode::OK, &DeskOutcome::of(&desk)))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    Json(req): Json<Complete>,
+) -> Result<Response, ApiError> {
+    let desk = desk::complete(&state, &desk_id, &req.persona).await?;
+    Ok(created(StatusCode::OK, &DeskOutcome::of(&desk)))
 }
 
 #[derive(Debug, Deserialize)]
-struct Resolve {
+pub(crate) struct Resolve {
     identity_result: String,
 }
 
@@ -246,27 +226,20 @@ struct Resolve {
 pub(crate) async fn resolve(
     State(state): State<AppState>,
     Path(desk_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = async {
-        let req: Resolve = json_body(body)?;
-        let desk = desk::resolve(&state, &desk_id, &req.identity_result).await?;
-        Ok::<_, ApiError>(created(StatusCode::OK, &DeskOutcome::of(&desk)))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    Json(req): Json<Resolve>,
+) -> Result<Response, ApiError> {
+    let desk = desk::resolve(&state, &desk_id, &req.identity_result).await?;
+    Ok(created(StatusCode::OK, &DeskOutcome::of(&desk)))
 }
 
 /// `POST /sandbox/desk/{desk_id}/cancel`
-pub(crate) async fn cancel(State(state): State<AppState>, Path(desk_id): Path<String>) -> Response {
-    match desk::cancel(&state, &desk_id).await {
-        Ok(desk) => created(StatusCode::OK, &DeskOutcome::of(&desk)),
-        Err(e) => e.into_response(),
-    }
+pub(crate) async fn cancel(State(state): State<AppState>, Path(desk_id): Path<String>) -> Result<Response, ApiError> {
+    let desk = desk::cancel(&state, &desk_id).await?;
+    Ok(created(StatusCode::OK, &DeskOutcome::of(&desk)))
 }
 
 #[derive(Debug, Deserialize)]
-struct Shortcut {
+pub(crate) struct Shortcut {
     app_id: String,
     conn_key: String,
     service_id: String,
@@ -278,26 +251,24 @@ struct Shortcut {
 }
 
 /// `POST /sandbox/authentications` — a completed verification without the desk.
-pub(crate) async fn authentications(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
-    let result = async {
-        let r: Shortcut = json_body(body)?;
-        let desk = desk::shortcut(
-            &state,
-            &r.app_id,
-            &r.conn_key,
-            &r.service_id,
-            r.identity_type.as_deref(),
-            r.once_token.as_deref(),
-            &r.persona,
-        )
-        .await?;
-        Ok::<_, ApiError>(created(StatusCode::CREATED, &DeskOutcome::of(&desk)))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+pub(crate) async fn authentications(
+    State(state): State<AppState>,
+    Json(r): Json<Shortcut>,
+) -> Result<Response, ApiError> {
+    let desk = desk::shortcut(
+        &state,
+        &r.app_id,
+        &r.conn_key,
+        &r.service_id,
+        r.identity_type.as_deref(),
+        r.once_token.as_deref(),
+        &r.persona,
+    )
+    .await?;
+    Ok(created(StatusCode::CREATED, &DeskOutcome::of(&desk)))
 }
 
 /// Fallback for routes that do not exist: a JSON 404.
-pub(crate) async fn not_found() -> Response {
-    ApiError::NotFound("no such route".into()).into_response()
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route".into())
 }

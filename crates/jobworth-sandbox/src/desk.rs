@@ -6,16 +6,16 @@ use alipay_v3::aes::AesKey;
 use alipay_v3::keys::PublicKey;
 use alipay_v3::order::{parse_order_string, verify_order_string};
 use alipay_v3::OrderStringError;
+use jobworth_wire::code::gateway as code;
+use jobworth_wire::{ErrorCode, IdentityResult, CREDIT_AGREEMENT_SIGN};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::personas::{self, Outcome, Persona};
 use crate::state::AppState;
-use crate::store::{state, Desk, NewDesk};
+use crate::store::{Desk, DeskResult, DeskState, NewDesk};
 
-/// The v2 method of step 1.
-pub const STEP1_METHOD: &str = "zhima.credit.payafteruse.creditagreement.sign";
 /// Identity type when step 1 names none: `04` (teacher).
 pub const DEFAULT_IDENTITY_TYPE: &str = "04";
 /// Longest order string accepted.
@@ -69,28 +69,27 @@ pub(crate) async fn open(state: &AppState, order_str: &str) -> Result<(Desk, boo
     let params = parse_order_string(order_str).map_err(|e| ApiError::Invalid(format!("order string: {e}")))?;
     let app_id = params.get("app_id").ok_or_else(|| ApiError::Invalid("order string has no app_id".into()))?;
     let app = state.store().app(app_id).await?.ok_or_else(|| {
-        ApiError::gateway("invalid-app-id", "无效的AppID参数 (app_id is not registered in the sandbox)")
+        ApiError::gateway(code::INVALID_APP_ID, "无效的AppID参数 (app_id is not registered in the sandbox)")
     })?;
-    let spki = app
-        .public_key_spki
-        .as_deref()
-        .ok_or_else(|| ApiError::gateway("invalid-signature", "验签出错 (no public key is registered for this app)"))?;
+    let spki = app.public_key_spki.as_deref().ok_or_else(|| {
+        ApiError::gateway(code::INVALID_SIGNATURE, "验签出错 (no public key is registered for this app)")
+    })?;
     let key = PublicKey::from_spki_der(spki).map_err(|e| ApiError::Internal(format!("stored app key: {e}")))?;
     let params = verify_order_string(order_str, &key).map_err(|e| match e {
         OrderStringError::Encoding(_) | OrderStringError::Duplicate(_) => {
             ApiError::Invalid(format!("order string: {e}"))
         }
         other => ApiError::gateway(
-            "invalid-signature",
+            code::INVALID_SIGNATURE,
             format!("验签出错 (order string: {other}; RSA2 over the sorted parameters, sign excluded)"),
         ),
     })?;
     match params.get("method") {
-        Some(STEP1_METHOD) => {}
+        Some(CREDIT_AGREEMENT_SIGN) => {}
         _ => {
             return Err(ApiError::gateway(
-                "invalid-method",
-                format!("不存在的方法名 (the order string's method must be {STEP1_METHOD})"),
+                code::INVALID_METHOD,
+                format!("不存在的方法名 (the order string's method must be {CREDIT_AGREEMENT_SIGN})"),
             ))
         }
     }
@@ -104,20 +103,20 @@ pub(crate) async fn open(state: &AppState, order_str: &str) -> Result<(Desk, boo
         Some(t) if t.eq_ignore_ascii_case("AES") => {
             let key_b64 = app.encrypt_key.as_deref().ok_or_else(|| {
                 ApiError::gateway(
-                    "missing-encrypt-key",
+                    code::MISSING_ENCRYPT_KEY,
                     "缺少加密密钥 (the order string is encrypted but no encrypt_key is registered for this app)",
                 )
             })?;
             let key =
                 AesKey::from_base64(key_b64).map_err(|e| ApiError::Internal(format!("stored encrypt key: {e}")))?;
             decrypted = key.decrypt_to_string(biz).map_err(|e| {
-                ApiError::gateway("decryption-error", format!("解密出错 (order string biz_content: {e})"))
+                ApiError::gateway(code::DECRYPTION_ERROR, format!("解密出错 (order string biz_content: {e})"))
             })?;
             decrypted.as_str()
         }
         Some(_) => {
             return Err(ApiError::gateway(
-                "invalid-encrypt-type",
+                code::INVALID_ENCRYPT_TYPE,
                 "无效的加密类型 (the order string's encrypt_type must be AES)",
             ))
         }
@@ -197,9 +196,9 @@ pub struct DeskOutcome {
 
 /// What a query will see for this desk right now (ignoring consumption and expiry).
 pub fn identity_result(desk: &Desk) -> &str {
-    match (desk.state.as_str(), desk.result.as_deref()) {
-        (state::PENDING, _) => "WAITING_VERIFY",
-        (_, Some(r)) => r,
+    match (desk.state, &desk.result) {
+        (DeskState::Pending, _) => "WAITING_VERIFY",
+        (_, Some(r)) => r.as_str(),
         _ => "WAITING_VERIFY",
     }
 }
@@ -234,8 +233,10 @@ pub(crate) async fn complete(state: &AppState, desk_id: &str, persona: &str) -> 
         ApiError::Invalid(format!("persona must be one of {}", names.join(", ")))
     })?;
     let (new_state, result) = match p.outcome() {
-        Outcome::Pending => (state::PENDING, None),
-        o => (state::TERMINAL, Some(o.as_str())),
+        Outcome::Pending => (DeskState::Pending, None),
+        Outcome::Success => (DeskState::Terminal, Some(DeskResult::Verdict(IdentityResult::Success))),
+        Outcome::Failed => (DeskState::Terminal, Some(DeskResult::Verdict(IdentityResult::Failed))),
+        Outcome::Error(code) => (DeskState::Terminal, Some(DeskResult::Refusal(ErrorCode::from(code)))),
     };
     match state.store().complete(desk_id, p.persona, new_state, result).await? {
         Some(desk) => {
@@ -251,7 +252,7 @@ pub(crate) async fn resolve(state: &AppState, desk_id: &str, result: &str) -> Re
     if !matches!(result, "SUCCESS" | "FAILED") {
         return Err(ApiError::Invalid("identity_result must be SUCCESS or FAILED".into()));
     }
-    match state.store().resolve(desk_id, result).await? {
+    match state.store().resolve(desk_id, IdentityResult::from(result)).await? {
         Some(desk) => {
             tracing::info!(desk_id, result, "pending verification resolved");
             Ok(desk)
@@ -291,7 +292,7 @@ pub(crate) async fn shortcut(
         return complete(state, "", persona).await;
     }
     state.store().app(app_id).await?.ok_or_else(|| {
-        ApiError::gateway("invalid-app-id", "无效的AppID参数 (app_id is not registered in the sandbox)")
+        ApiError::gateway(code::INVALID_APP_ID, "无效的AppID参数 (app_id is not registered in the sandbox)")
     })?;
     let identity_type = identity_type.filter(|s| !s.is_empty()).unwrap_or(DEFAULT_IDENTITY_TYPE);
     let once_token = once_token.filter(|s| !s.is_empty()).map_or_else(new_token, str::to_string);

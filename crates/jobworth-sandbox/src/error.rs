@@ -2,9 +2,13 @@
 //!
 //! Messages never carry keys, tokens in full or `cert_no`.
 
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use jobworth_wire::code;
 use serde::Serialize;
+
+use crate::store::{NonceError, StoreError};
 
 /// Where the `links` entry of an error points: the v3 error-code reference.
 const ERROR_DOC: &str = "https://opendocs.alipay.com/open-v3/054fcv";
@@ -82,10 +86,10 @@ impl ApiError {
     }
 
     /// The `code` field.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> &'static str {
         match self {
             ApiError::Gateway(c, _) | ApiError::Business(c, _) => c,
-            ApiError::Invalid(_) => "invalid-parameter",
+            ApiError::Invalid(_) => code::gateway::INVALID_PARAMETER,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
@@ -94,7 +98,7 @@ impl ApiError {
             ApiError::TooLarge => "invalid-request-data",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Unavailable(_) => "service-unavailable",
-            ApiError::Internal(_) => "SYSTEM_ERROR",
+            ApiError::Internal(_) => code::business::SYSTEM_ERROR,
         }
     }
 
@@ -135,17 +139,31 @@ impl ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        ApiError::Internal(format!("database: {e}"))
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
     }
 }
 
-impl From<crate::writer::NonceError> for ApiError {
-    fn from(e: crate::writer::NonceError) -> Self {
+/// The one mapping of a body that could not be read: over the limit is `413`, anything else `400`.
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        match rejection {
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => ApiError::TooLarge,
+            other => ApiError::Invalid(format!("request body could not be read: {}", other.body_text())),
+        }
+    }
+}
+
+impl From<NonceError> for ApiError {
+    fn from(e: NonceError) -> Self {
         ApiError::Internal(format!("nonce log: {e}"))
     }
 }
+
+/// Marks a response as this error's answer, with its code, for the request log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refused(pub &'static str);
 
 /// JSON content type of every JSON answer.
 pub(crate) const JSON_UTF8: &str = "application/json; charset=utf-8";
@@ -157,6 +175,7 @@ impl IntoResponse for ApiError {
         }
         let mut res = (self.status(), self.body()).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+        res.extensions_mut().insert(Refused(self.code()));
         res
     }
 }

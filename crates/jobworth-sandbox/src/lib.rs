@@ -1,4 +1,4 @@
-//! Local emulator of Alipay's side of the Zhima Jobworth flow (SPEC §4).
+//! Local emulator of Alipay's side of the Zhima Jobworth flow.
 //!
 //! * the v3 query `GET /v3/zhima/customer/jobworth/authentication`, verified and answered as the
 //!   gateway would (signed responses, certificate mode, AES, single-use tokens);
@@ -16,24 +16,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod bodies;
 mod browser;
 mod ca;
-mod cache;
 pub mod cert_no;
 mod config;
 mod control;
 mod desk;
 mod error;
 mod gateway;
-mod jobworth;
 mod multipart;
 mod pages;
 pub mod personas;
+mod rules;
 mod serve;
 mod state;
 mod store;
-mod writer;
+mod web;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -47,13 +45,12 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use ca::CaError;
 pub use config::{Config, Limits};
 pub use error::ApiError;
-pub use gateway::AUTHENTICATION_PATH;
-pub use jobworth::merchant_identity_id;
+pub use jobworth_wire::AUTHENTICATION_PATH;
+pub use rules::authentication::merchant_identity_id;
 pub use state::{base_url_for, AppState, StartError};
 pub use store::{StoreError, DB_FILE};
 
@@ -90,8 +87,7 @@ pub fn app(state: AppState) -> Router {
         .route("/sandbox/desk/{desk_id}/resolve", post(control::resolve))
         .route("/sandbox/desk/{desk_id}/cancel", post(control::cancel))
         .route("/sandbox/authentications", post(control::authentications))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), control::guard))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), browser::control));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), control::gate));
     let pages = Router::new()
         .route("/desk", get(pages::open_page))
         .route("/desk/{desk_id}", get(pages::show_page))
@@ -108,23 +104,11 @@ pub fn app(state: AppState) -> Router {
         .fallback(control::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // Layers listed innermost first.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), bodies::buffer))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), gateway::finish))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::bodies::buffer))
+        .layer(axum::middleware::from_fn(web::errors::json_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), gateway::sign))
         .layer(PropagateRequestIdLayer::new(trace_id.clone()))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    let trace = req
-                        .extensions()
-                        .get::<RequestId>()
-                        .and_then(|id| id.header_value().to_str().ok())
-                        .unwrap_or("-")
-                        .to_string();
-                    // The path only: the query may hold cert_no.
-                    tracing::info_span!("request", trace_id = %trace, method = %req.method(), path = %req.uri().path())
-                })
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
+        .layer(axum::middleware::from_fn(web::log::requests))
         .layer(SetRequestIdLayer::new(trace_id, MakeTraceId))
         .layer(tower::util::MapRequestLayer::new(strip_client_trace_id))
         .with_state(state)

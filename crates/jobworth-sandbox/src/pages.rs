@@ -16,7 +16,7 @@ use crate::desk;
 use crate::error::ApiError;
 use crate::personas::{self, identity_type_label, Outcome, PERSONAS};
 use crate::state::AppState;
-use crate::store::{now_ms, state as desk_state, Desk};
+use crate::store::{duration_ms, now_ms, Desk, DeskState};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -129,10 +129,10 @@ fn result_class(result: &str) -> Outcome {
 }
 
 fn state_label(desk: &Desk) -> &'static str {
-    match (desk.state.as_str(), desk.persona.is_some()) {
-        (desk_state::PENDING, false) => "待用户确认 Waiting for the user",
-        (desk_state::PENDING, true) => "审核中 Under review",
-        (desk_state::CANCELLED, _) => "已取消 Cancelled",
+    match (desk.state, desk.persona.is_some()) {
+        (DeskState::Pending, false) => "待用户确认 Waiting for the user",
+        (DeskState::Pending, true) => "审核中 Under review",
+        (DeskState::Cancelled, _) => "已取消 Cancelled",
         _ => "已完成 Completed",
     }
 }
@@ -148,7 +148,7 @@ fn render(state: &AppState, d: &Desk) -> String {
          <dt>协议号 conn_key</dt><dd data-field=\"conn_key\">{}</dd>\n\
          <dt>信用服务 Service id</dt><dd data-field=\"service_id\">{}</dd>\n\
          <dt>状态 Status</dt><dd class=\"plain\" data-field=\"state\">{}</dd>\n</dl>\n</section>\n",
-        escape(&d.state),
+        escape(d.state.as_str()),
         escape(&d.app_id),
         escape(&d.identity_type),
         escape(identity_type_label(&d.identity_type)),
@@ -157,8 +157,8 @@ fn render(state: &AppState, d: &Desk) -> String {
         state_label(d),
     );
     let persona = d.persona.as_deref().and_then(personas::find);
-    match (d.state.as_str(), persona) {
-        (desk_state::PENDING, None) => {
+    match (d.state, persona) {
+        (DeskState::Pending, None) => {
             let _ = write!(
                 b,
                 "<section class=\"card\">\n<h2>选择测试用户<small>Choose a test user</small></h2>\n\
@@ -188,7 +188,7 @@ fn render(state: &AppState, d: &Desk) -> String {
                  <button type=\"submit\" class=\"btn danger\" data-action=\"cancel\">取消 Cancel</button></form></div>\n</section>\n"
             );
         }
-        (desk_state::PENDING, Some(p)) => {
+        (DeskState::Pending, Some(p)) => {
             let _ = write!(
                 b,
                 "<section class=\"card result\" data-outcome=\"WAITING_VERIFY\">\n<div class=\"icon wait\"><svg viewBox=\"0 0 24 24\" width=\"30\" height=\"30\" aria-hidden=\"true\"><circle cx=\"6\" cy=\"12\" r=\"2\" fill=\"#fff\"/><circle cx=\"12\" cy=\"12\" r=\"2\" fill=\"#fff\"/><circle cx=\"18\" cy=\"12\" r=\"2\" fill=\"#fff\"/></svg></div>\n\
@@ -209,7 +209,7 @@ fn render(state: &AppState, d: &Desk) -> String {
             let (icon, title) = match result_class(result) {
                 Outcome::Success => ("<div class=\"icon ok\"><svg viewBox=\"0 0 24 24\" width=\"30\" height=\"30\" aria-hidden=\"true\"><path d=\"M5 12.5l4.5 4.5L19 7.5\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/></svg></div>", "认证通过<small>Verified</small>"),
                 Outcome::Failed => ("<div class=\"icon bad\"><svg viewBox=\"0 0 24 24\" width=\"28\" height=\"28\" aria-hidden=\"true\"><path d=\"M6 6l12 12M18 6L6 18\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\"/></svg></div>", "认证未通过<small>Not verified</small>"),
-                _ if d.state == desk_state::CANCELLED => {
+                _ if d.state == DeskState::Cancelled => {
                     ("<div class=\"icon\"><svg viewBox=\"0 0 24 24\" width=\"28\" height=\"28\" aria-hidden=\"true\"><path d=\"M6 6l12 12M18 6L6 18\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\"/></svg></div>", "已取消<small>Cancelled by the user</small>")
                 }
                 _ => ("<div class=\"icon bad\"><svg viewBox=\"0 0 24 24\" width=\"28\" height=\"28\" aria-hidden=\"true\"><path d=\"M12 5v9\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\"/><circle cx=\"12\" cy=\"19\" r=\"1.8\" fill=\"#fff\"/></svg></div>", "认证未完成<small>Refused</small>"),
@@ -217,7 +217,7 @@ fn render(state: &AppState, d: &Desk) -> String {
             let who = persona.map_or(String::new(), |p| format!("<p>测试用户 Test user: {}</p>\n", escape(p.name)));
             let expired = d
                 .became_terminal_at
-                .is_some_and(|at| at.saturating_add(crate::store::duration_ms(state.cfg().token_ttl)) <= now_ms());
+                .is_some_and(|at| at.saturating_add(duration_ms(state.cfg().token_ttl)) <= now_ms());
             let token = if d.consumed {
                 "结果已被商户读取，令牌已失效 · The merchant has read the result; the token is used up."
             } else if expired {

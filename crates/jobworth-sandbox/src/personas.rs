@@ -1,5 +1,6 @@
 //! The fixed test users of the desk (SPEC §4.3), like a payment provider's test cards.
 
+use jobworth_wire::code::business as code;
 use serde::Serialize;
 
 /// What a query returns once a persona completed the desk.
@@ -100,7 +101,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "510107199211114560",
         name: "赵某 Zhao (blacklisted)",
-        outcome: "JOB_WORTH_BLACK_LIST",
+        outcome: code::JOB_WORTH_BLACK_LIST,
         description: "职得黑名单 · on the Jobworth blacklist",
     },
     Persona {
@@ -110,7 +111,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "330106198709095673",
         name: "钱先生 Qian (no Zhima)",
-        outcome: "NOT_OPEN_ZM",
+        outcome: code::NOT_OPEN_ZM,
         description: "未开通芝麻信用 · Zhima credit not opened",
     },
     Persona {
@@ -120,7 +121,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "420106199505056783",
         name: "孙女士 Sun (no Jobworth)",
-        outcome: "USER_NOT_OPEN_JOBWORTH",
+        outcome: code::USER_NOT_OPEN_JOBWORTH,
         description: "未开通职得 · Jobworth not opened",
     },
     Persona {
@@ -130,7 +131,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "320102198002297899",
         name: "周某 Zhou (risk)",
-        outcome: "RISK_INTERCEPT",
+        outcome: code::RISK_INTERCEPT,
         description: "风控拦截 · blocked by risk control",
     },
 ];

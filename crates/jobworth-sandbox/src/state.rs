@@ -59,7 +59,7 @@ impl AppState {
 
     pub(crate) async fn open_with_base(cfg: Config, base_url: String) -> Result<Self, StartError> {
         let store = Store::open(&cfg.data_dir).await?;
-        let row = match store.keys().await.map_err(StoreError::from)? {
+        let row = match store.keys().await? {
             Some(row) => row,
             None => {
                 // RSA key generation takes a while; keep it off the async workers.
@@ -67,7 +67,7 @@ impl AppState {
                     .await
                     .map_err(|_| CaError::Inconsistent("key generation task failed"))??;
                 // Another process may have won the race: whatever row is stored is the one.
-                store.insert_keys_if_absent(&generated).await.map_err(StoreError::from)?
+                store.insert_keys_if_absent(&generated).await?
             }
         };
         let keys = SandboxKeys::load(&row)?;

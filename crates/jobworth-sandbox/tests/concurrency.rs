@@ -1,43 +1,27 @@
 //! Single-use tokens under concurrency (one process, two instances on one data dir) and
 //! state surviving a restart.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
 use jobworth_sandbox::Sandbox;
+use jobworth_testkit::app::{dim_query, teacher_query, App};
+use jobworth_testkit::fixtures::{app_key, APP_ID as APP, TEACHER_USER};
+use jobworth_testkit::sandbox::{client, config, start, Harness};
+use jobworth_testkit::sdk::{exact_query, key_builder};
+use jobworth_testkit::signed::{order_string, Req};
 use serde_json::json;
-
-const APP: &str = "2021000122671080";
 
 /// Fires `n` SDK queries at one token, spread round-robin over `targets`, released together;
 /// returns (successes, token_invalid, anything else).
 async fn storm(targets: &[&Harness], app: &App, conn: &str, tok: &str, n: usize) -> (usize, usize, Vec<String>) {
     let clients: Vec<jobworth::Client> = targets
         .iter()
-        .map(|h| {
-            jobworth::Client::builder()
-                .endpoint(h.base())
-                .app_id(&app.app_id)
-                .private_key(app.key.clone())
-                .alipay_public_key(app.alipay_public_key())
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .unwrap()
-        })
+        .map(|h| key_builder(h.base(), app).timeout(std::time::Duration::from_secs(30)).build().unwrap())
         .collect();
     let barrier = Arc::new(tokio::sync::Barrier::new(n));
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..n {
-        let q = clients[i % clients.len()]
-            .authentication_query()
-            .conn_key(conn)
-            .once_token(tok)
-            .query_type(jobworth::QueryType::Exact)
-            .identity_type(jobworth::IdentityType::Teacher)
-            .service_id(SERVICE_ID)
-            .user_id(TEACHER_USER);
+        let q = exact_query(&clients[i % clients.len()], conn, tok, TEACHER_USER);
         let barrier = barrier.clone();
         tasks.spawn(async move {
             barrier.wait().await;
@@ -143,14 +127,7 @@ async fn state_survives_a_restart() {
     assert!(plain.contains("\"SUCCESS\""));
     // Consumed before the restart: still consumed.
     second.query(&app, "conn-used", "tok").await.assert_error(400, "TOKEN_INVALID", &alipay);
-    let q = [
-        ("conn_key", "conn-wait"),
-        ("once_token", "tok"),
-        ("query_type", "dim"),
-        ("identity_type", "04"),
-        ("service_id", SERVICE_ID),
-    ];
-    assert_eq!(second.send(&app, &Req::query(&q)).await.json()["identity_result"], "WAITING_VERIFY");
+    assert_eq!(second.send(&app, &dim("conn-wait")).await.json()["identity_result"], "WAITING_VERIFY");
     // The desk opened before the restart is the same desk and can be completed now.
     let again = second.post_json("/sandbox/desk", &json!({"order_str": order})).await;
     assert_eq!(again.status, 200);
@@ -171,13 +148,7 @@ async fn state_survives_a_restart() {
 
 /// A `dim` query (no identifiers) of `conn_key` with token `tok`.
 fn dim(conn_key: &str) -> Req {
-    Req::query(&[
-        ("conn_key", conn_key),
-        ("once_token", "tok"),
-        ("query_type", "dim"),
-        ("identity_type", "04"),
-        ("service_id", SERVICE_ID),
-    ])
+    Req::query(&dim_query(conn_key, "tok"))
 }
 
 /// A sandbox keeps apps and desks in memory between queries; writes made by another process on

@@ -1,17 +1,20 @@
 //! Control plane (SPEC §4.2), its loopback/admin-token gate, and the desk HTML pages.
 
-mod common;
-
 use std::net::SocketAddr;
 
 use alipay_v3::keys::{PrivateKey, PublicKey};
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
-use common::*;
+use jobworth_testkit::app::*;
+use jobworth_testkit::fixtures::*;
+use jobworth_testkit::http::*;
+use jobworth_testkit::raw::*;
+use jobworth_testkit::sandbox::*;
+use jobworth_testkit::signed::*;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-const APP: &str = "2021000122671080";
+const APP: &str = APP_ID;
 
 #[tokio::test]
 async fn health_public_key_and_personas() {
@@ -239,14 +242,7 @@ async fn authentications_shortcut() {
         .await;
     assert_eq!(r.status, 201);
     let tok = r.json()["once_token"].as_str().unwrap().to_string();
-    let q = [
-        ("conn_key", "conn-s"),
-        ("once_token", tok.as_str()),
-        ("query_type", "dim"),
-        ("identity_type", "04"),
-        ("service_id", SERVICE_ID),
-    ];
-    assert_eq!(h.send(&app, &Req::query(&q)).await.json()["identity_result"], "FAILED");
+    assert_eq!(h.send(&app, &Req::query(&dim_query("conn-s", &tok))).await.json()["identity_result"], "FAILED");
     h.sandbox.shutdown().await;
 }
 

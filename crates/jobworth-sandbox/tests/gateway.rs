@@ -1,19 +1,12 @@
 //! Gateway checks of the v3 endpoint (SPEC §4.1, first list) and response signing.
 
-mod common;
-
-use alipay_v3::aes::AesKey;
 use alipay_v3::keys::{PrivateKey, PublicKey};
-use common::*;
-
-const APP: &str = "2021000122671080";
-
-async fn setup() -> (Harness, App, PublicKey) {
-    let h = start().await;
-    let app = h.register(APP, &app_key(), None).await;
-    let alipay = app.alipay_public_key();
-    (h, app, alipay)
-}
+use jobworth_testkit::app::{teacher_query, App};
+use jobworth_testkit::fixtures::{app_key, APP_ID as APP, AUTH_PATH as PATH, SERVICE_ID, TEACHER_USER};
+use jobworth_testkit::http::into_resp;
+use jobworth_testkit::raw::raw;
+use jobworth_testkit::sandbox::{start, start_with, start_with_aes_app, start_with_app as setup};
+use jobworth_testkit::signed::{sign_now, Req};
 
 #[tokio::test]
 async fn missing_or_garbled_authorization_is_missing_signature() {
@@ -80,10 +73,7 @@ async fn bad_signatures_and_tampered_targets_are_refused() {
     r.assert_error(400, "invalid-signature", &alipay);
     // Dot segments are not normalised: "/v3/./…" is not what was signed (raw request, since
     // HTTP client libraries remove dot segments).
-    let nonce = alipay_v3::new_nonce();
-    let auth = alipay_v3::sign::auth_string(APP, None, &nonce, alipay_v3::now_millis());
-    let authz =
-        alipay_v3::sign::sign_request(&app.key, &auth, &alipay_v3::sign::RequestTarget::new("GET", &signed.target));
+    let authz = sign_now(&app.key, APP, "GET", &signed.target, "");
     let dotted = signed.target.replace("/v3/", "/v3/./");
     let raw_req = format!("GET {dotted} HTTP/1.1\r\nHost: x\r\nAuthorization: {authz}\r\nConnection: close\r\n\r\n");
     let (status, _, body) = raw(h.sandbox.local_addr(), raw_req.as_bytes()).await;
@@ -238,9 +228,7 @@ async fn certificate_mode() {
 
 #[tokio::test]
 async fn aes_responses_and_decryption_errors() {
-    let h = start().await;
-    let aes = AesKey::generate();
-    let app = h.register(APP, &app_key(), Some(aes.clone())).await;
+    let (h, app, aes) = start_with_aes_app().await;
     let alipay = app.alipay_public_key();
     h.authenticate(&app, "conn-a", "tok-a", "teacher").await;
 
@@ -343,11 +331,8 @@ async fn multipart_and_chunked_bodies_are_verified() {
         "--{boundary}\r\nContent-Disposition: form-data; name=\"data\"\r\nContent-Type: application/json\r\n\r\n{data}\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"file_content\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nhello-file\r\n--{boundary}--\r\n"
     );
-    let nonce = alipay_v3::new_nonce();
-    let auth = alipay_v3::sign::auth_string(APP, None, &nonce, alipay_v3::now_millis());
     let target = "/v3/alipay/open/file/upload";
-    let authz =
-        alipay_v3::sign::sign_request(&app.key, &auth, &alipay_v3::sign::RequestTarget::new("POST", target).body(data));
+    let authz = sign_now(&app.key, APP, "POST", target, data);
     let res = h
         .http
         .post(format!("{}{target}", h.base()))
@@ -361,12 +346,7 @@ async fn multipart_and_chunked_bodies_are_verified() {
 
     // Chunked transfer encoding.
     let json = r#"{"k":"v"}"#;
-    let auth = alipay_v3::sign::auth_string(APP, None, &alipay_v3::new_nonce(), alipay_v3::now_millis());
-    let authz = alipay_v3::sign::sign_request(
-        &app.key,
-        &auth,
-        &alipay_v3::sign::RequestTarget::new("POST", "/v3/alipay/x").body(json),
-    );
+    let authz = sign_now(&app.key, APP, "POST", "/v3/alipay/x", json);
     let req = format!(
         "POST /v3/alipay/x HTTP/1.1\r\nHost: localhost\r\nAuthorization: {authz}\r\nContent-Type: application/json\r\n\
          Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\n{}\r\n{:x}\r\n{}\r\n0\r\n\r\n",

@@ -1,12 +1,14 @@
 //! Hardening through the real path: raw sockets and real HTTP on loopback against a running
 //! sandbox. Each test names the attack it stands for; every one fails on the code before the fix.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::*;
+use jobworth_testkit::app::*;
+use jobworth_testkit::fixtures::*;
+use jobworth_testkit::http::*;
+use jobworth_testkit::sandbox::*;
+use jobworth_testkit::signed::*;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

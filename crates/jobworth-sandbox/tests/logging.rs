@@ -1,11 +1,13 @@
 //! Logs carry the trace id and never a `cert_no`, key or token in clear.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use jobworth_testkit::app::*;
+use jobworth_testkit::fixtures::*;
+use jobworth_testkit::http::*;
+use jobworth_testkit::sandbox::*;
+use jobworth_testkit::signed::*;
 
 #[derive(Clone, Default)]
 struct Buf(Arc<Mutex<Vec<u8>>>);

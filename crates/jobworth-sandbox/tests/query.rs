@@ -1,21 +1,12 @@
 //! Business rules of the query (SPEC §4.1 second list), personas (§4.3), token lifecycle.
 
-mod common;
-
 use std::time::Duration;
 
-use alipay_v3::keys::PublicKey;
-use common::*;
+use jobworth_testkit::app::dim_query;
+use jobworth_testkit::fixtures::{app_key, APP_ID as APP, SERVICE_ID, TEACHER_CERT, TEACHER_OPEN, TEACHER_USER};
+use jobworth_testkit::sandbox::{start_with, start_with_app as setup, Harness};
+use jobworth_testkit::signed::{order_string, Req};
 use serde_json::{json, Value};
-
-const APP: &str = "2021000122671080";
-
-async fn setup() -> (Harness, App, PublicKey) {
-    let h = start().await;
-    let app = h.register(APP, &app_key(), None).await;
-    let alipay = app.alipay_public_key();
-    (h, app, alipay)
-}
 
 async fn personas(h: &Harness) -> Vec<Value> {
     h.get("/sandbox/personas").await.json().as_array().unwrap().clone()
@@ -200,25 +191,14 @@ async fn token_expires_ttl_after_terminal() {
     assert_eq!(r.status, 200);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     h.query(&app, "conn-e", "tok-e").await.assert_error(400, "TOKEN_INVALID", &alipay);
-    let q = [
-        ("conn_key", "conn-b"),
-        ("once_token", "tok-b"),
-        ("query_type", "dim"),
-        ("identity_type", "04"),
-        ("service_id", SERVICE_ID),
-    ];
-    h.send(&app, &Req::query(&q)).await.assert_error(400, "TOKEN_INVALID", &alipay);
+    h.send(&app, &Req::query(&dim_query("conn-b", "tok-b"))).await.assert_error(400, "TOKEN_INVALID", &alipay);
     // A pending verification does not expire while it waits.
     h.authenticate(&app, "conn-w", "tok-w", "pending").await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    let q = [
-        ("conn_key", "conn-w"),
-        ("once_token", "tok-w"),
-        ("query_type", "dim"),
-        ("identity_type", "04"),
-        ("service_id", SERVICE_ID),
-    ];
-    assert_eq!(h.send(&app, &Req::query(&q)).await.json()["identity_result"], "WAITING_VERIFY");
+    assert_eq!(
+        h.send(&app, &Req::query(&dim_query("conn-w", "tok-w"))).await.json()["identity_result"],
+        "WAITING_VERIFY"
+    );
     h.sandbox.shutdown().await;
 }
 

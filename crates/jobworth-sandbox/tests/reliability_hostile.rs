@@ -5,12 +5,14 @@
 //! sandbox, or hyper's own bare 400/431 where the bytes are not HTTP the server can route — never
 //! a 5xx, a dropped connection or a hang, and the sandbox keeps serving.
 
-mod reliability_support;
-
 use std::time::{Duration, Instant};
 
 use alipay_v3::headers as h;
-use reliability_support::*;
+use jobworth_testkit::app::{query_target, App};
+use jobworth_testkit::fixtures::AUTH_PATH as PATH;
+use jobworth_testkit::raw::raw_http;
+use jobworth_testkit::sandbox::start;
+use jobworth_testkit::signed::{authorization, sign_get};
 use serde_json::json;
 
 /// Longest any single hostile request may take to be answered.
@@ -74,13 +76,13 @@ fn with_auth(target: &str, auth: &[u8]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_input_gets_bounded_4xx_and_the_sandbox_keeps_serving() {
-    let sb = start_sandbox().await;
-    let addr = sb.running.local_addr();
+    let sb = start().await;
+    let addr = sb.sandbox.local_addr();
     let aes = alipay_v3::aes::AesKey::generate();
-    let app = register_app(&sb.base, "2021000000000201", json!({"encrypt_key": aes.to_base64().to_string()})).await;
-    let (conn_key, token, user_id) = new_token(&sb.base, &app.app_id).await;
+    let app = sb.register_new("2021000000000201", Some(aes.clone())).await;
+    let (conn_key, token, user_id) = sb.new_token(&app).await;
     let good = query_target(&conn_key, &token, &user_id);
-    let (conn_key2, token2, user_id2) = new_token(&sb.base, &app.app_id).await;
+    let (conn_key2, token2, user_id2) = sb.new_token(&app).await;
     let good2 = query_target(&conn_key2, &token2, &user_id2);
     let q = |extra: &str| format!("{PATH}?{extra}");
     let key_pem = app.key.public_key().to_spki_pem();
@@ -433,7 +435,7 @@ async fn hostile_input_gets_bounded_4xx_and_the_sandbox_keeps_serving() {
     let r = raw_http(addr, &signed(&app, &good), LIMIT).await.unwrap();
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["identity_result"], "SUCCESS");
-    sb.running.shutdown().await;
+    sb.sandbox.shutdown().await;
 }
 
 fn base64_encode(bytes: &[u8]) -> String {

@@ -7,38 +7,39 @@
 //!   stripped of their signature, re-signed with another key, or gave a foreign `alipay-sn` —
 //!   in key, certificate and AES mode — while the same proxy passing answers through works.
 
-mod reliability_support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alipay_v3::headers as h;
 use alipay_v3::keys::PrivateKey;
-use jobworth::{Error, IdentityResult, IdentityType, QueryType, VerificationKind};
-use reliability_support::*;
-use serde_json::json;
+use jobworth::{Error, IdentityResult, VerificationKind};
+use jobworth_testkit::app::{query_target, App};
+use jobworth_testkit::http::{http, send, Resp};
+use jobworth_testkit::sandbox::{start, Harness};
+use jobworth_testkit::sdk::{cert_builder, exact_query, key_builder};
+use jobworth_testkit::signed::{authorization, sign_answer, sign_get};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const MIN: u64 = 60_000;
 
-fn assert_refused(reply: &Reply, code: &str, alipay: &alipay_v3::keys::PublicKey, what: &str) {
+fn assert_refused(reply: &Resp, code: &str, alipay: &alipay_v3::keys::PublicKey, what: &str) {
     assert_eq!(reply.status, 400, "{what}: {:?}", String::from_utf8_lossy(&reply.body));
     assert_eq!(reply.code(), code, "{what}: {}", reply.json());
-    reply.assert_signed_by(alipay);
+    reply.verify(alipay);
 }
 
 #[tokio::test]
 async fn gateway_refuses_replay_stale_and_tampered_requests() {
-    let sb = start_sandbox().await;
-    let a = register_app(&sb.base, "2021000000000101", json!({})).await;
-    let b = register_app(&sb.base, "2021000000000102", json!({})).await;
+    let sb = start().await;
+    let a = sb.register_new("2021000000000101", None).await;
+    let b = sb.register_new("2021000000000102", None).await;
     let alipay = a.alipay_public_key();
     let http = http();
-    let (conn_key, token, user_id) = new_token(&sb.base, &a.app_id).await;
+    let (conn_key, token, user_id) = sb.new_token(&a).await;
     let target = query_target(&conn_key, &token, &user_id);
     let get = |auth: String| {
-        let (http, base, target) = (http.clone(), sb.base.clone(), target.clone());
+        let (http, base, target) = (http.clone(), sb.base().to_string(), target.clone());
         async move { send(&http, &base, "GET", &target, &[(h::AUTHORIZATION, auth)], "").await }
     };
     let sign = |key: &PrivateKey, app_id: &str, ts: u64, method: &str, target: &str, body: &str, tok: Option<&str>| {
@@ -46,7 +47,7 @@ async fn gateway_refuses_replay_stale_and_tampered_requests() {
     };
     let now = alipay_v3::now_millis;
 
-    let r = send(&http, &sb.base, "GET", &target, &[], "").await;
+    let r = send(&http, sb.base(), "GET", &target, &[], "").await;
     assert_refused(&r, "missing-signature", &alipay, "no authorization");
 
     let r = get(sign(&a.key, "2021009999999999", now(), "GET", &target, "", None)).await;
@@ -57,19 +58,19 @@ async fn gateway_refuses_replay_stale_and_tampered_requests() {
 
     // Altered request-target: another user, an added parameter, another spelling of a byte.
     let other_user = query_target(&conn_key, &token, "2088000000000000");
-    let r = send(&http, &sb.base, "GET", &other_user, &[(h::AUTHORIZATION, sign_get(&a, &target))], "").await;
+    let r = send(&http, sb.base(), "GET", &other_user, &[(h::AUTHORIZATION, sign_get(&a, &target))], "").await;
     assert_refused(&r, "invalid-signature", &alipay, "altered user_id");
     let extended = format!("{target}&open_id=x");
-    let r = send(&http, &sb.base, "GET", &extended, &[(h::AUTHORIZATION, sign_get(&a, &target))], "").await;
+    let r = send(&http, sb.base(), "GET", &extended, &[(h::AUTHORIZATION, sign_get(&a, &target))], "").await;
     assert_refused(&r, "invalid-signature", &alipay, "added parameter");
     let respelled = target.replacen("conn-", "conn%2D", 1);
     assert_ne!(respelled, target);
-    let r = send(&http, &sb.base, "GET", &respelled, &[(h::AUTHORIZATION, sign_get(&a, &target))], "").await;
+    let r = send(&http, sb.base(), "GET", &respelled, &[(h::AUTHORIZATION, sign_get(&a, &target))], "").await;
     assert_refused(&r, "invalid-signature", &alipay, "re-encoded target");
 
     // Altered body and method.
     let auth = sign(&a.key, &a.app_id, now(), "GET", &target, r#"{"a":1}"#, None);
-    let r = send(&http, &sb.base, "GET", &target, &[(h::AUTHORIZATION, auth)], r#"{"a":2}"#).await;
+    let r = send(&http, sb.base(), "GET", &target, &[(h::AUTHORIZATION, auth)], r#"{"a":2}"#).await;
     assert_refused(&r, "invalid-signature", &alipay, "altered body");
     let r = get(sign(&a.key, &a.app_id, now(), "POST", &target, "", None)).await;
     assert_refused(&r, "invalid-signature", &alipay, "signed as POST, sent as GET");
@@ -81,7 +82,7 @@ async fn gateway_refuses_replay_stale_and_tampered_requests() {
         if let Some(t) = sent {
             headers.push((h::APP_AUTH_TOKEN, t.to_string()));
         }
-        let r = send(&http, &sb.base, "GET", &target, &headers, "").await;
+        let r = send(&http, sb.base(), "GET", &target, &headers, "").await;
         assert_refused(&r, "invalid-signature", &alipay, &format!("app auth token signed {signed:?}, sent {sent:?}"));
     }
 
@@ -100,7 +101,7 @@ async fn gateway_refuses_replay_stale_and_tampered_requests() {
     let auth = sign_get(&a, &target);
     let r = get(auth.clone()).await;
     assert_eq!(r.status, 200, "{}", r.json());
-    r.assert_signed_by(&alipay);
+    r.verify(&alipay);
     assert_eq!(r.json()["identity_result"], "SUCCESS");
     // ...its replay (same nonce) is refused as a replay, before any business rule...
     let r = get(auth).await;
@@ -111,18 +112,18 @@ async fn gateway_refuses_replay_stale_and_tampered_requests() {
     let r = get(sign_get(&a, &target)).await;
     assert_refused(&r, "TOKEN_INVALID", &alipay, "after the success");
 
-    sb.running.shutdown().await;
+    sb.sandbox.shutdown().await;
 }
 
 #[tokio::test]
 async fn certificate_mode_refuses_another_apps_cert_sn() {
-    let sb = start_sandbox().await;
-    let a = register_app(&sb.base, "2021000000000111", json!({})).await;
-    let b = register_app(&sb.base, "2021000000000112", json!({})).await;
-    assert_ne!(a.app_cert_sn, b.app_cert_sn);
+    let sb = start().await;
+    let a = sb.register_new("2021000000000111", None).await;
+    let b = sb.register_new("2021000000000112", None).await;
+    assert_ne!(a.app_cert_sn(), b.app_cert_sn());
     let alipay = a.alipay_public_key();
     let http = http();
-    let (conn_key, token, user_id) = new_token(&sb.base, &a.app_id).await;
+    let (conn_key, token, user_id) = sb.new_token(&a).await;
     let target = query_target(&conn_key, &token, &user_id);
     let with_sn = |sn: &str| {
         let nonce = alipay_v3::new_nonce();
@@ -130,17 +131,18 @@ async fn certificate_mode_refuses_another_apps_cert_sn() {
             authorization(&a.key, (&a.app_id, Some(sn), &nonce, alipay_v3::now_millis()), "GET", &target, "", None);
         vec![(h::AUTHORIZATION, auth)]
     };
-    for (sn, what) in [(b.app_cert_sn.as_str(), "another app's SN"), ("00000000000000000000000000000000", "unknown SN")]
+    for (sn, what) in
+        [(b.app_cert_sn().as_str(), "another app's SN"), ("00000000000000000000000000000000", "unknown SN")]
     {
-        let r = send(&http, &sb.base, "GET", &target, &with_sn(sn), "").await;
+        let r = send(&http, sb.base(), "GET", &target, &with_sn(sn), "").await;
         assert_refused(&r, "app-cert-not-exist", &alipay, what);
         assert_eq!(r.header(h::SN), a.registration["alipay_cert_sn"].as_str(), "errors carry alipay-sn too");
     }
-    let r = send(&http, &sb.base, "GET", &target, &with_sn(&a.app_cert_sn), "").await;
+    let r = send(&http, sb.base(), "GET", &target, &with_sn(&a.app_cert_sn()), "").await;
     assert_eq!(r.status, 200, "own SN: {}", r.json());
-    r.assert_signed_by(&alipay);
+    r.verify(&alipay);
     assert_eq!(r.header(h::SN), a.registration["alipay_cert_sn"].as_str());
-    sb.running.shutdown().await;
+    sb.sandbox.shutdown().await;
 }
 
 /// What the proxy does to each answer.
@@ -263,7 +265,7 @@ async fn relay(mut sock: TcpStream, upstream: &str, mode: Arc<Mutex<Mangle>>, fo
         Mangle::Truncate => body.truncate(body.len() / 2),
         Mangle::Unsign => headers.retain(|(k, _)| k != h::SIGNATURE),
         Mangle::ForeignSignature => {
-            let sig = alipay_v3::sign::ResponseSignature::new(foreign, &body);
+            let sig = sign_answer(foreign, &body);
             set(&mut headers, h::TIMESTAMP, sig.timestamp);
             set(&mut headers, h::NONCE, sig.nonce);
             set(&mut headers, h::SIGNATURE, sig.signature);
@@ -295,60 +297,37 @@ enum Mode {
 }
 
 async fn sdk_client(mode: Mode, app: &App, endpoint: &str, aes_b64: &str) -> jobworth::Client {
-    let reg = &app.registration;
-    let b = jobworth::Client::builder()
-        .endpoint(endpoint)
-        .app_id(&app.app_id)
-        .private_key(app.key.clone())
-        .max_retries(0)
-        .timeout(Duration::from_secs(10));
     let b = match mode {
-        Mode::Key => b.alipay_public_key(app.alipay_public_key()),
-        Mode::Certificate => b
-            .certificates(
-                reg["app_cert"].as_str().unwrap(),
-                reg["alipay_cert"].as_str().unwrap(),
-                reg["alipay_root_cert"].as_str().unwrap(),
-            )
-            .unwrap(),
-        Mode::Aes => b.alipay_public_key(app.alipay_public_key()).encrypt_key_base64(aes_b64).unwrap(),
+        Mode::Key => key_builder(endpoint, app),
+        Mode::Certificate => cert_builder(endpoint, app),
+        Mode::Aes => key_builder(endpoint, app).encrypt_key_base64(aes_b64).unwrap(),
     };
-    b.build().unwrap()
+    b.max_retries(0).timeout(Duration::from_secs(10)).build().unwrap()
 }
 
 async fn sdk_query(
     client: &jobworth::Client,
-    base: &str,
-    app_id: &str,
+    sb: &Harness,
+    app: &App,
 ) -> Result<jobworth::AuthenticationResult, Error> {
-    let (conn_key, token, user_id) = new_token(base, app_id).await;
-    client
-        .authentication_query()
-        .conn_key(conn_key)
-        .once_token(token)
-        .query_type(QueryType::Exact)
-        .identity_type(IdentityType::Teacher)
-        .service_id(SERVICE_ID)
-        .user_id(user_id)
-        .send()
-        .await
+    let (conn_key, token, user_id) = sb.new_token(app).await;
+    exact_query(client, &conn_key, &token, &user_id).send().await
 }
 
 #[tokio::test]
 async fn sdk_refuses_tampered_truncated_unsigned_and_foreign_signed_answers() {
-    let sb = start_sandbox().await;
+    let sb = start().await;
     let aes = alipay_v3::aes::AesKey::generate();
     let aes_b64 = aes.to_base64().to_string();
-    let app = register_app(&sb.base, "2021000000000121", json!({"encrypt_key": aes_b64})).await;
-    let proxy = Proxy::start(sb.base.clone()).await;
+    let app = sb.register_new("2021000000000121", Some(aes)).await;
+    let proxy = Proxy::start(sb.base().to_string()).await;
 
     let mut refused = 0;
     for mode in [Mode::Key, Mode::Certificate, Mode::Aes] {
         let client = sdk_client(mode, &app, &proxy.url, &aes_b64).await;
         // The proxy itself is faithful: untouched answers are accepted.
         proxy.set(Mangle::PassThrough);
-        let ok =
-            sdk_query(&client, &sb.base, &app.app_id).await.unwrap_or_else(|e| panic!("{mode:?} pass-through: {e}"));
+        let ok = sdk_query(&client, &sb, &app).await.unwrap_or_else(|e| panic!("{mode:?} pass-through: {e}"));
         assert_eq!(ok.identity_result, IdentityResult::Success);
 
         let mut cases = vec![
@@ -363,7 +342,7 @@ async fn sdk_refuses_tampered_truncated_unsigned_and_foreign_signed_answers() {
         }
         for (m, expect) in cases {
             proxy.set(m);
-            let err = sdk_query(&client, &sb.base, &app.app_id)
+            let err = sdk_query(&client, &sb, &app)
                 .await
                 .expect_err(&format!("{mode:?}/{m:?}: a mangled answer must be refused"));
             let Error::Verification(v) = &err else {
@@ -387,18 +366,8 @@ async fn sdk_refuses_tampered_truncated_unsigned_and_foreign_signed_answers() {
     // too: the SDK never reports a forged code.
     let client = sdk_client(Mode::Key, &app, &proxy.url, &aes_b64).await;
     proxy.set(Mangle::AlterBody);
-    let err = client
-        .authentication_query()
-        .conn_key("conn-unknown")
-        .once_token("nope")
-        .query_type(QueryType::Exact)
-        .identity_type(IdentityType::Teacher)
-        .service_id(SERVICE_ID)
-        .user_id("2088000000000000")
-        .send()
-        .await
-        .expect_err("refused");
+    let err = exact_query(&client, "conn-unknown", "nope", "2088000000000000").send().await.expect_err("refused");
     assert!(matches!(&err, Error::Verification(v) if matches!(v.kind, VerificationKind::BadSignature)), "{err:?}");
     drop(proxy);
-    sb.running.shutdown().await;
+    sb.sandbox.shutdown().await;
 }

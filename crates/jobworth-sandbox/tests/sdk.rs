@@ -4,54 +4,26 @@
 //! (Byte-level abuse — replay, tampered targets, stale timestamps — needs a hand-built request
 //! and lives in `gateway.rs`.)
 
-mod common;
-
 use std::time::Duration;
 
-use alipay_v3::aes::AesKey;
 use alipay_v3::keys::PrivateKey;
-use common::*;
 use jobworth::{CertType, Client, ErrorCode, IdentityResult, IdentityType, QueryType, TokenStatus};
+use jobworth_testkit::app::App;
+use jobworth_testkit::fixtures::{app_key, APP_ID as APP, SERVICE_ID, TEACHER_CERT, TEACHER_OPEN, TEACHER_USER};
+use jobworth_testkit::sandbox::{start, start_with, start_with_aes_app, Harness};
+use jobworth_testkit::sdk::{cert_builder, exact_query, key_builder};
 use serde_json::json;
 
-const APP: &str = "2021000122671080";
-
 fn key_client(h: &Harness, app: &App) -> Client {
-    Client::builder()
-        .endpoint(h.base())
-        .app_id(&app.app_id)
-        .private_key(app.key.clone())
-        .alipay_public_key(app.alipay_public_key())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
+    key_builder(h.base(), app).timeout(Duration::from_secs(20)).build().unwrap()
 }
 
 fn cert_client(h: &Harness, app: &App) -> Client {
-    let r = &app.registration;
-    Client::builder()
-        .endpoint(h.base())
-        .app_id(&app.app_id)
-        .private_key(app.key.clone())
-        .certificates(
-            r["app_cert"].as_str().unwrap(),
-            r["alipay_cert"].as_str().unwrap(),
-            r["alipay_root_cert"].as_str().unwrap(),
-        )
-        .unwrap()
-        .build()
-        .unwrap()
+    cert_builder(h.base(), app).build().unwrap()
 }
 
 fn query(client: &Client, conn: &str, tok: &str) -> jobworth::AuthenticationQuery {
-    client
-        .authentication_query()
-        .conn_key(conn)
-        .once_token(tok)
-        .query_type(QueryType::Exact)
-        .identity_type(IdentityType::Teacher)
-        .service_id(SERVICE_ID)
-        .user_id(TEACHER_USER)
+    exact_query(client, conn, tok, TEACHER_USER)
 }
 
 fn api_code(err: &jobworth::Error) -> String {
@@ -133,9 +105,7 @@ async fn full_flow_in_key_mode() {
 
 #[tokio::test]
 async fn certificate_mode_and_aes() {
-    let h = start().await;
-    let aes = AesKey::generate();
-    let app = h.register(APP, &app_key(), Some(aes.clone())).await;
+    let (h, app, aes) = start_with_aes_app().await;
 
     let client = cert_client(&h, &app);
     h.authenticate(&app, "conn-c", "tok-c", "teacher").await;
@@ -143,32 +113,13 @@ async fn certificate_mode_and_aes() {
     assert_eq!(res.identity_result, IdentityResult::Success);
 
     // AES: every request marked, every 2xx body verified then decrypted by the SDK.
-    let aes_client = Client::builder()
-        .endpoint(h.base())
-        .app_id(APP)
-        .private_key(app.key.clone())
-        .alipay_public_key(app.alipay_public_key())
-        .encrypt_key(aes.clone())
-        .build()
-        .unwrap();
+    let aes_client = key_builder(h.base(), &app).encrypt_key(aes.clone()).build().unwrap();
     h.authenticate(&app, "conn-a", "tok-a", "teacher").await;
     let res = query(&aes_client, "conn-a", "tok-a").send().await.unwrap();
     assert_eq!(res.identity_result, IdentityResult::Success);
     assert_eq!(res.user_id.as_deref(), Some(TEACHER_USER));
     // Both at once.
-    let both = Client::builder()
-        .endpoint(h.base())
-        .app_id(APP)
-        .private_key(app.key.clone())
-        .certificates(
-            app.registration["app_cert"].as_str().unwrap(),
-            app.registration["alipay_cert"].as_str().unwrap(),
-            app.registration["alipay_root_cert"].as_str().unwrap(),
-        )
-        .unwrap()
-        .encrypt_key(aes)
-        .build()
-        .unwrap();
+    let both = cert_builder(h.base(), &app).encrypt_key(aes).build().unwrap();
     h.authenticate(&app, "conn-b", "tok-b", "pending").await;
     let q = both
         .authentication_query()
@@ -296,23 +247,11 @@ async fn gateway_errors_through_the_sdk() {
     let app = h.register(APP, &app_key(), None).await;
     h.authenticate(&app, "conn-g", "tok-g", "teacher").await;
     let client = key_client(&h, &app);
-    let wrong_key = Client::builder()
-        .endpoint(h.base())
-        .app_id(APP)
-        .private_key(PrivateKey::generate().unwrap())
-        .alipay_public_key(app.alipay_public_key())
-        .build()
-        .unwrap();
+    let wrong_key = key_builder(h.base(), &app).private_key(PrivateKey::generate().unwrap()).build().unwrap();
     let err = query(&wrong_key, "conn-g", "tok-g").send().await.unwrap_err();
     assert_eq!(err.api_code(), Some(&ErrorCode::InvalidSignature));
     assert!(!err.as_api().unwrap().signed, "--unsigned-errors");
-    let stranger = Client::builder()
-        .endpoint(h.base())
-        .app_id("2021000000000404")
-        .private_key(app.key.clone())
-        .alipay_public_key(app.alipay_public_key())
-        .build()
-        .unwrap();
+    let stranger = key_builder(h.base(), &app).app_id("2021000000000404").build().unwrap();
     assert_eq!(
         query(&stranger, "conn-g", "tok-g").send().await.unwrap_err().api_code(),
         Some(&ErrorCode::InvalidAppId)
@@ -320,13 +259,7 @@ async fn gateway_errors_through_the_sdk() {
     let raw = client.request(http::Method::GET, "/v3/alipay/user/info/share").query("a", "b").send().await;
     assert_eq!(raw.unwrap_err().api_code(), Some(&ErrorCode::InvalidMethod));
     // A client holding the wrong Alipay key refuses the (correctly signed) success.
-    let misconfigured = Client::builder()
-        .endpoint(h.base())
-        .app_id(APP)
-        .private_key(app.key.clone())
-        .alipay_public_key(app.key.public_key())
-        .build()
-        .unwrap();
+    let misconfigured = key_builder(h.base(), &app).alipay_public_key(app.key.public_key()).build().unwrap();
     let err = query(&misconfigured, "conn-g", "tok-g").send().await.unwrap_err();
     assert!(matches!(err, jobworth::Error::Verification(_)), "{err}");
     // The sandbox did answer (and consume): the right client now sees TOKEN_INVALID.

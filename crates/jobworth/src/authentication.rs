@@ -7,13 +7,10 @@ use http::Method;
 
 use crate::client::{Call, Client};
 use crate::error::{json_error_text, Error, NotSentError, VerificationError, VerificationKind};
-use crate::model::{AuthenticationResult, CertType, IdentityType, QueryType};
 use crate::request::RawResponse;
 use crate::token;
 use crate::validate::{self, ValidationError};
-
-/// Path of the Jobworth authentication query (no trailing `/query`).
-pub const AUTHENTICATION_PATH: &str = "/v3/zhima/customer/jobworth/authentication";
+use crate::{AuthenticationResult, CertType, IdentityType, QueryType, AUTHENTICATION_PATH};
 
 impl Client {
     /// Starts an authentication query (step 3 of the flow). Parameters are sent in the documented

@@ -13,7 +13,6 @@ use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE}
 use http::{HeaderMap, Method, StatusCode};
 use tracing::Instrument;
 
-use crate::code::ErrorCode;
 use crate::config::{parse_endpoint, ClientBuilder, Credentials};
 use crate::error::{
     chain_text, mask_id_numbers, scrub, ApiError, ConfigError, DecryptionError, Error, Link, MaybeSentError,
@@ -21,6 +20,7 @@ use crate::error::{
 };
 use crate::request::RawResponse;
 use crate::token::TokenLedger;
+use jobworth_wire::ErrorCode;
 
 const USER_AGENT: &str = concat!("jobworth-rust/", env!("CARGO_PKG_VERSION"));
 /// Query parameters whose values are masked in logs and scrubbed from error text.

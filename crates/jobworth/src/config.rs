@@ -9,10 +9,10 @@ use alipay_v3::cert;
 use alipay_v3::keys::{PrivateKey, PublicKey};
 
 use crate::client::Client;
+use jobworth_wire::DEFAULT_ENDPOINT;
+
 use crate::error::ConfigError;
 
-/// The production v3 endpoint.
-pub const DEFAULT_ENDPOINT: &str = "https://openapi.alipay.com";
 /// Default time allowed for one attempt (connect, send, full answer).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of retries after the first attempt (see [`ClientBuilder::max_retries`]).

@@ -11,7 +11,7 @@ use alipay_v3::{AesError, CertError, KeyError};
 use http::{HeaderMap, Method, StatusCode};
 use serde::Serialize;
 
-use crate::code::ErrorCode;
+use crate::ErrorCode;
 
 pub(crate) type Source = Arc<dyn StdError + Send + Sync>;
 

@@ -69,29 +69,34 @@
 
 mod authentication;
 mod client;
-mod code;
 mod config;
 mod error;
-mod model;
 mod order;
 mod request;
 mod token;
-pub mod validate;
 
-pub use authentication::{AuthenticationQuery, AUTHENTICATION_PATH};
+pub use authentication::AuthenticationQuery;
 pub use client::Client;
-pub use code::{CodeFamily, ErrorCode};
 pub use config::{
-    CertificateMode, ClientBuilder, Credentials, DEFAULT_ENDPOINT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
+    CertificateMode, ClientBuilder, Credentials, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
     DEFAULT_RESPONSE_TIME_WINDOW, DEFAULT_TIMEOUT,
 };
 pub use error::{
     ApiError, ConfigError, DecodeError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind, NotSentError,
     NotSentKind, RequestInfo, ResponseInfo, VerificationError, VerificationKind,
 };
-pub use model::{AuthenticationResult, CertType, IdentityResult, IdentityType, QueryType, TokenStatus};
-pub use order::{new_conn_key, new_once_token, OrderError, OrderString, OrderStringBuilder, CREDIT_AGREEMENT_SIGN};
+pub use order::{new_conn_key, new_once_token, OrderError, OrderString, OrderStringBuilder};
 pub use request::{RawResponse, RequestBuilder};
+
+// The wire vocabulary lives in its own crate, shared with the sandbox; these keep its items at
+// the paths callers know.
+pub use jobworth_wire::validate;
+pub use jobworth_wire::{
+    AuthenticationResult, CertType, CodeFamily, ErrorCode, IdentityResult, IdentityType, QueryType, TokenStatus,
+    AUTHENTICATION_PATH, CREDIT_AGREEMENT_SIGN, DEFAULT_ENDPOINT,
+};
 
 /// The protocol core this crate is built on (keys, AES keys, certificates, signing).
 pub use alipay_v3;
+/// The wire vocabulary (values, error codes, paths, validators), shared with the sandbox.
+pub use jobworth_wire;

@@ -12,10 +12,7 @@ use serde::Serialize;
 
 use crate::client::Client;
 use crate::config::Credentials;
-use crate::model::IdentityType;
-
-/// The step-1 method name.
-pub const CREDIT_AGREEMENT_SIGN: &str = "zhima.credit.payafteruse.creditagreement.sign";
+use jobworth_wire::{IdentityType, CREDIT_AGREEMENT_SIGN};
 
 /// A fresh `conn_key` / `out_agreement_no`: a random UUID without dashes (32 hex characters).
 /// Use a new one per user and per verification.

@@ -11,9 +11,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::client::Retry;
-use crate::code::ErrorCode;
 use crate::error::Error;
 use crate::request::RawResponse;
+use jobworth_wire::ErrorCode;
 
 const LEDGER_CAPACITY: usize = 4096;
 const LEDGER_TTL: Duration = Duration::from_secs(3600);

@@ -2,15 +2,15 @@
 //! misbehaves — rewrites statuses, replays stale answers, answers for another user, floods the
 //! body. The SDK must refuse each, and treat the token as possibly consumed.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alipay_v3::sign::sign_response;
-use common::*;
 use jobworth::{Error, ErrorCode, MaybeSentKind, VerificationKind};
+use jobworth_testkit::fixtures::*;
+use jobworth_testkit::mock::*;
+use jobworth_testkit::raw_server::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TOKEN_INVALID: &str = r#"{"code":"TOKEN_INVALID","message":"token used"}"#;

@@ -1,15 +1,14 @@
 //! The SDK against a local mock gateway whose matcher verifies every request signature with the
 //! fixture app public key, and whose answers are signed like Alipay's.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use jobworth::{
     CertType, Error, ErrorCode, IdentityResult, IdentityType, Link, MaybeSentKind, QueryType, TokenStatus,
     VerificationKind,
 };
+use jobworth_testkit::fixtures::*;
+use jobworth_testkit::mock::*;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::Mock;
 

@@ -1,16 +1,15 @@
 //! Everything that needs no server: the step-1 order string (vector V-ORDER), configuration
 //! errors, ID validation (vectors `cn_resident_id_18`), typed values.
 
-mod common;
-
 use std::time::Duration;
 
 use alipay_v3::keys::PrivateKey;
-use common::*;
 use jobworth::{
     validate, AuthenticationResult, CertType, Client, ConfigError, Error, IdentityResult, IdentityType, NotSentKind,
     OrderError, OrderString, QueryType,
 };
+use jobworth_testkit::fixtures::*;
+use jobworth_testkit::mock::*;
 use serde_json::Value;
 
 fn vectors() -> Value {

@@ -1,12 +1,12 @@
 //! Secrets (private key, AES key, full `cert_no`) never appear in `Debug`, `Display`, error text
 //! or logs.
 
-mod common;
-
 use std::sync::{Arc, Mutex, OnceLock};
 
-use common::*;
 use jobworth::{CertType, Client, QueryType};
+use jobworth_testkit::fixtures::*;
+use jobworth_testkit::mock::*;
+use jobworth_testkit::raw_server::*;
 
 #[derive(Clone, Default)]
 struct LogBuf(Arc<Mutex<Vec<u8>>>);

@@ -1,16 +1,16 @@
 //! Transport-level behaviour against a raw TCP server on loopback: the exact request-target on
 //! the wire, connection reuse, refused connections, silent servers and dropped connections.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use alipay_v3::sign::RequestTarget;
 use alipay_v3::verify::{verify_request, AuthorizationHeader};
-use common::*;
 use jobworth::{CertType, Error, IdentityType, MaybeSentKind, NotSentKind, QueryType};
+use jobworth_testkit::fixtures::*;
+use jobworth_testkit::mock::*;
+use jobworth_testkit::raw_server::*;
 
 #[tokio::test]
 async fn the_request_target_on_the_wire_is_byte_for_byte_what_was_signed() {

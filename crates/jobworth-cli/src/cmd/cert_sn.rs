@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let bytes = read_input_file(&args.file, "FILE", "certificate")?;
+    let bytes = read_input_file(&args.file, "", "certificate")?;
     let bad =
         |e: alipay_v3::CertError| CliError::config(format!("{}: not a usable certificate ({e})", args.file.display()));
     let certs = parse_bundle_bytes(&bytes).map_err(bad)?;

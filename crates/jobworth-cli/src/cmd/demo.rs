@@ -172,7 +172,7 @@ async fn flow(p: &Palette, base_url: &str) -> Result<(), CliError> {
 
     step(p, 7, "Query again with the same once_token: a terminal result is readable exactly once");
     match query().send().await {
-        Err(jobworth::Error::Api(api)) if api.code.as_str() == "TOKEN_INVALID" => {
+        Err(jobworth::Error::Api(api)) if api.code == jobworth::ErrorCode::TokenInvalid => {
             details(
                 p,
                 &[

@@ -3,8 +3,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use alipay_v3::keys::PrivateKey;
+use alipay_v3::keys::{PrivateKey, PublicKey};
+use zeroize::Zeroizing;
 
+use crate::cmd::{parse_private_key, read_input_file};
 use crate::error::CliError;
 use crate::output::{print_fields, Palette};
 
@@ -57,6 +59,59 @@ pub fn generate(args: GenerateArgs) -> Result<(), CliError> {
     println!("public key as one line of base64 (for Alipay's console):");
     println!("{}", public.to_spki_base64());
     Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The fingerprint is the SHA-256 of the public key's SubjectPublicKeyInfo DER, in lower-case hex \
+    pairs joined by ':' (SHA256:ab:cd:...): a private key, its public key and a certificate over that key all give the \
+    same one, so two files can be compared without showing either. Never prints key material."
+)]
+pub struct FingerprintArgs {
+    /// A private key (PKCS#1 or PKCS#8), a public key (SPKI or PKCS#1) or a certificate: PEM, bare base64 or DER
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print {"fingerprint": "SHA256:..."} on stdout instead
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn fingerprint(args: FingerprintArgs) -> Result<(), CliError> {
+    let bytes = Zeroizing::new(read_input_file(&args.file, "", "key or certificate")?);
+    let key = public_key_of(&bytes).map_err(|why| CliError::config(format!("{}: {why}", args.file.display())))?;
+    let fingerprint = key.fingerprint_sha256();
+    if args.json {
+        println!("{}", serde_json::json!({ "fingerprint": fingerprint }));
+    } else {
+        println!("{fingerprint}");
+    }
+    Ok(())
+}
+
+/// The RSA public key in a private key, public key or certificate file.
+fn public_key_of(bytes: &[u8]) -> Result<PublicKey, String> {
+    const NOTHING: &str = "not an RSA private key, public key or certificate (PEM, bare base64 or DER)";
+    let certificate = |der: &[u8]| {
+        alipay_v3::cert::CertInfo::from_der(der).ok().and_then(|c| c.public_key().ok()).ok_or(NOTHING.to_string())
+    };
+    if bytes.first() == Some(&0x30) {
+        return PrivateKey::from_der(bytes)
+            .map(|k| k.public_key())
+            .or_else(|_| PublicKey::from_der(bytes))
+            .or_else(|_| certificate(bytes));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| NOTHING.to_string())?;
+    let blocks = alipay_v3::pem::decode_secret_blocks(text).map_err(|_| NOTHING.to_string())?;
+    let private = blocks.iter().find(|b| b.label.as_deref().is_some_and(|l| l.ends_with("PRIVATE KEY")));
+    let first = private.or(blocks.first()).ok_or(NOTHING.to_string())?;
+    match first.label.as_deref() {
+        Some(label) if label.ends_with("PRIVATE KEY") => parse_private_key(text).map(|k| k.public_key()),
+        Some(_) => PublicKey::parse(text).map_err(|e| format!("not a usable RSA public key or certificate ({e})")),
+        None => PrivateKey::from_der(&first.der)
+            .map(|k| k.public_key())
+            .or_else(|_| PublicKey::from_der(&first.der))
+            .or_else(|_| certificate(&first.der)),
+    }
 }
 
 fn already_exists(path: &Path) -> CliError {

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod cert_sn;
 mod control;
 pub mod demo;
+pub mod doctor;
 pub mod keys;
 pub mod order_string;
 pub mod query;
@@ -15,21 +16,32 @@ use zeroize::Zeroizing;
 
 use crate::error::CliError;
 
-/// Reads a file named by `flag`, with an error that says which flag pointed where. Values that look
-/// like key material rather than a path are not echoed back, so a key pasted into a flag or an
-/// environment variable does not end up in the terminal scrollback or a CI log.
+/// Reads a file named by `flag` (empty for a positional argument), with an error that says which
+/// flag pointed where. Values that look like key material rather than a path are not echoed back,
+/// so a key pasted into a flag or an environment variable does not end up in the terminal
+/// scrollback or a CI log.
 pub fn read_input_file(path: &Path, flag: &str, what: &str) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| {
         let raw = path.as_os_str().to_string_lossy();
         if looks_like_key_material(&raw) {
+            let flag = if flag.is_empty() { "the argument" } else { flag };
             CliError::config(format!(
                 "{flag} expects the PATH of a file holding the {what}, but the value looks like the key itself; \
                  write it to a file and pass the file's path"
             ))
         } else {
-            CliError::config(format!("cannot read the {what} {flag} {}: {e}", path.display()))
+            CliError::config(format!("cannot read the {what} {}: {e}", named(flag, path)))
         }
     })
+}
+
+/// `FLAG PATH`, or only the path for a positional argument.
+fn named(flag: &str, path: &Path) -> String {
+    if flag.is_empty() {
+        path.display().to_string()
+    } else {
+        format!("{flag} {}", path.display())
+    }
 }
 
 /// Reads a text file (PEM or base64) named by `flag`.
@@ -38,7 +50,7 @@ pub fn read_input_text(path: &Path, flag: &str, what: &str) -> Result<String, Cl
     String::from_utf8(bytes).map_err(|e| {
         // The bytes may still be key material.
         zeroize::Zeroize::zeroize(&mut e.into_bytes());
-        CliError::config(format!("{flag} {}: the {what} is not text (PEM or base64)", path.display()))
+        CliError::config(format!("{}: the {what} is not text (PEM or base64)", named(flag, path)))
     })
 }
 
@@ -87,15 +99,22 @@ fn looks_like_key_material(s: &str) -> bool {
     s.contains("-----BEGIN") || s.contains('\n') || s.len() > 200
 }
 
-/// Reads and parses the app private key, naming the flag and the accepted formats on failure.
+/// Reads and parses the app private key, naming the setting (`flag`, or the environment variable
+/// it came from) and, on failure, what the file holds instead or the accepted formats.
 pub fn load_private_key(path: &Path, flag: &str) -> Result<alipay_v3::keys::PrivateKey, CliError> {
     let text = Zeroizing::new(read_input_text(path, flag, "app private key")?);
-    alipay_v3::keys::PrivateKey::parse(&text).map_err(|e| {
-        CliError::config(format!(
-            "{flag} {}: not a usable RSA private key ({e}); expected PEM (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY) \
-             or bare base64, PKCS#8 or PKCS#1, at least 2048 bits",
-            path.display()
-        ))
+    parse_private_key(&text).map_err(|why| CliError::config(format!("{}: {why}", named(flag, path))))
+}
+
+/// Parses a private key; the error says in words what the text is when it is a key of the wrong
+/// kind (encrypted, EC, too small, a public key), and lists the accepted formats otherwise.
+pub fn parse_private_key(text: &str) -> Result<alipay_v3::keys::PrivateKey, String> {
+    alipay_v3::keys::PrivateKey::parse(text).map_err(|e| match crate::inspect::KeyForm::of(text).problem() {
+        Some(problem) => format!("not a usable private key: {}; {}", problem.what, problem.fix),
+        None => format!(
+            "not a usable RSA private key ({e}); expected PEM (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY) \
+             or bare base64, PKCS#8 or PKCS#1, at least 2048 bits"
+        ),
     })
 }
 

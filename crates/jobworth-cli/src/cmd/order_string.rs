@@ -29,10 +29,18 @@ pub struct Args {
     /// Identity to verify, put into extra_param.identityType: 04 (or `teacher`), or another numeric code
     #[arg(long, value_name = "CODE", value_parser = parse_identity_type)]
     pub identity_type: Option<String>,
+    /// The private key's path came from ALIPAY_PRIVATE_KEY (filled in after parsing).
+    #[arg(skip)]
+    pub private_key_from_env: bool,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let key = load_private_key(&args.private_key, "--private-key")?;
+    let label = if args.private_key_from_env {
+        "ALIPAY_PRIVATE_KEY (environment variable for --private-key)"
+    } else {
+        "--private-key"
+    };
+    let key = load_private_key(&args.private_key, label)?;
     let order = builder(&args).sign(&key).map_err(CliError::config)?;
     println!("{order}");
     Ok(())
@@ -71,6 +79,7 @@ mod tests {
             service_id: "2019120400000000000004450100".into(),
             once_token: once_token.map(Into::into),
             identity_type: identity_type.map(Into::into),
+            private_key_from_env: false,
         }
     }
 

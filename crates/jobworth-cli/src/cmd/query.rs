@@ -2,18 +2,17 @@
 //! (职得身份认证查询接口) through the SDK.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::ValueEnum;
+use jobworth::DEFAULT_ENDPOINT;
 use zeroize::Zeroizing;
 
 use crate::cmd::{load_private_key, read_input_text, secret_input, Secret};
 use crate::error::{CliError, Exit};
-use crate::output::{print_fields, Palette};
-
-/// The production gateway.
-pub const DEFAULT_ENDPOINT: &str = "https://openapi.alipay.com";
+use crate::inspect;
+use crate::output::{self, print_fields, ErrorJson, Palette};
 
 /// How to reach and authenticate against the gateway (or a sandbox). Every flag also reads an
 /// environment variable so credentials need not be typed on the command line.
@@ -62,8 +61,48 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "PATH", help_heading = "Connection")]
     pub app_auth_token_file: Option<PathBuf>,
     /// Give up when no answer arrives within SECS seconds (exit 4)
-    #[arg(long, value_name = "SECS", value_parser = parse_timeout, help_heading = "Connection")]
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout, default_value = DEFAULT_TIMEOUT_SECS, help_heading = "Connection")]
     pub timeout: Option<Duration>,
+    /// Which settings came from environment variables (filled in after parsing).
+    #[arg(skip)]
+    pub origins: Origins,
+}
+
+/// `--timeout`'s default, the SDK's (a unit test keeps the two equal).
+const DEFAULT_TIMEOUT_SECS: &str = "10";
+
+/// The connection settings a file or a value is read for: argument id, flag, environment variable.
+const SETTINGS: [(&str, &str, &str); 8] = [
+    ("endpoint", "--endpoint", "ALIPAY_ENDPOINT"),
+    ("app_id", "--app-id", "ALIPAY_APP_ID"),
+    ("private_key", "--private-key", "ALIPAY_PRIVATE_KEY"),
+    ("alipay_public_key", "--alipay-public-key", "ALIPAY_PUBLIC_KEY"),
+    ("app_cert", "--app-cert", "ALIPAY_APP_CERT"),
+    ("alipay_cert", "--alipay-cert", "ALIPAY_CERT"),
+    ("alipay_root_cert", "--alipay-root-cert", "ALIPAY_ROOT_CERT"),
+    ("encrypt_key", "--encrypt-key", "ALIPAY_ENCRYPT_KEY"),
+];
+
+/// Where the connection settings came from, so that a message names the environment variable a
+/// user set rather than a flag they never typed.
+#[derive(Debug, Default, Clone)]
+pub struct Origins {
+    from_env: Vec<&'static str>,
+    endpoint_is_default: bool,
+}
+
+impl Origins {
+    /// Reads the sources from the subcommand's matches.
+    pub fn record(&mut self, matches: &clap::ArgMatches) {
+        use clap::parser::ValueSource;
+        for (id, _, _) in SETTINGS {
+            match matches.value_source(id) {
+                Some(ValueSource::EnvVariable) => self.from_env.push(id),
+                Some(ValueSource::DefaultValue) if id == "endpoint" => self.endpoint_is_default = true,
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Environment form of `--app-auth-token` (read by hand so that a conflict with the flag or the
@@ -95,6 +134,7 @@ impl fmt::Debug for ConnectionArgs {
             .field("app_auth_token", &redacted(&self.app_auth_token))
             .field("app_auth_token_file", &self.app_auth_token_file)
             .field("timeout", &self.timeout)
+            .field("origins", &self.origins)
             .finish()
     }
 }
@@ -220,13 +260,14 @@ pub struct Args {
     pub json: bool,
 }
 
-/// `--identity-type`: the wire code. `teacher` is accepted as a name for `04`.
+/// `--identity-type`: the wire code. `teacher` is accepted as a name for `04`. Codes are
+/// two-digit strings compared as text (`04`, not `4`), so a single digit gets its leading zero.
 pub fn parse_identity_type(s: &str) -> Result<String, String> {
     if s.eq_ignore_ascii_case("teacher") {
         return Ok("04".into());
     }
     if !s.is_empty() && s.len() <= 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(s.to_string());
+        return Ok(format!("{s:0>2}"));
     }
     Err("expected a numeric identity type code such as 04 (teacher)".into())
 }
@@ -240,14 +281,40 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 }
 
 pub async fn run(args: Box<Args>) -> Result<(), CliError> {
+    let json = args.json;
+    let result = send(args).await;
+    if let Err(err) = &result {
+        // Exit 3 and 4 print their own object; a configuration error gets one here.
+        if let (true, Exit::Config, Some(message)) = (json, err.exit, &err.message) {
+            ErrorJson {
+                code: err.exit.json_code(),
+                message,
+                hint: err.hint.as_deref(),
+                exit: err.exit.code(),
+                http_status: None,
+                trace_id: None,
+            }
+            .print();
+        }
+    }
+    result
+}
+
+async fn send(args: Box<Args>) -> Result<(), CliError> {
     let client = args.connection.build_client()?;
     let q = &args.query;
     let cert_no = q.cert_no()?;
+    // Checked here rather than by clap so that configuration mistakes are named first; without it
+    // the gateway refuses the call (and the query's once_token is no closer to its result).
+    let Some(query_type) = q.query_type else {
+        return Err(CliError::config(
+            "--query-type is required: exact (a user identifier given must be the verified \
+             user's) or dim (identifiers optional)",
+        ));
+    };
     let mut request =
         client.authentication_query().conn_key(&q.conn_key).once_token(&q.once_token).service_id(&q.service_id);
-    if let Some(t) = q.query_type {
-        request = request.query_type(t.to_sdk());
-    }
+    request = request.query_type(query_type.to_sdk());
     if let Some(t) = &q.identity_type {
         request = request.identity_type(t.as_str());
     }
@@ -261,8 +328,8 @@ pub async fn run(args: Box<Args>) -> Result<(), CliError> {
         request = request.cert(t.to_sdk(), no.as_str());
     }
     match request.send().await {
-        Ok(result) => print_result(&result, args.json),
-        Err(err) => Err(report_error(err, args.json)),
+        Ok(result) => print_result(&result, &args.connection.mode(), args.json),
+        Err(err) => Err(report_error(err, &args.connection.endpoint, args.json)),
     }
 }
 
@@ -270,7 +337,8 @@ impl ConnectionArgs {
     /// Loads every configured file and builds the SDK client; each mistake becomes one exit-2 line
     /// naming the flag to fix.
     pub fn build_client(&self) -> Result<jobworth::Client, CliError> {
-        let private_key = load_private_key(&self.private_key, "--private-key")?;
+        let private_key = load_private_key(&self.private_key, &self.label("private_key"))?;
+        let app_public = private_key.public_key();
         let mut builder =
             jobworth::Client::builder().endpoint(&self.endpoint).app_id(&self.app_id).private_key(private_key);
 
@@ -280,6 +348,8 @@ impl ConnectionArgs {
             ("--alipay-root-cert", "ALIPAY_ROOT_CERT", &self.alipay_root_cert),
         ];
         let given = certs.iter().filter(|c| c.2.is_some()).count();
+        // Reported after the other settings are checked: the files may all be right but swapped.
+        let mut own_key = None;
         match (&self.alipay_public_key, given) {
             (Some(_), n) if n > 0 => {
                 return Err(CliError::config(
@@ -288,14 +358,9 @@ impl ConnectionArgs {
                 ))
             }
             (Some(path), _) => {
-                let text = read_input_text(path, "--alipay-public-key", "Alipay public key")?;
-                let key = alipay_v3::keys::PublicKey::parse(&text).map_err(|e| {
-                    CliError::config(format!(
-                        "--alipay-public-key {}: not a usable RSA public key ({e}); expected the Alipay public key as \
-                         PEM (BEGIN PUBLIC KEY) or bare base64",
-                        path.display()
-                    ))
-                })?;
+                let label = self.label("alipay_public_key");
+                let key = load_alipay_public_key(path, &label)?;
+                own_key = not_the_app_key(&key, &app_public, &label, path).err();
                 builder = builder.alipay_public_key(key);
             }
             (None, 0) => {
@@ -305,9 +370,19 @@ impl ConnectionArgs {
                 ))
             }
             (None, 3) => {
-                let app = read_cert(&self.app_cert, "--app-cert", false)?;
-                let alipay = read_cert(&self.alipay_cert, "--alipay-cert", false)?;
-                let root = read_cert(&self.alipay_root_cert, "--alipay-root-cert", true)?;
+                let app = read_cert(&self.app_cert, &self.label("app_cert"), false)?;
+                let (alipay_label, root_label) = (self.label("alipay_cert"), self.label("alipay_root_cert"));
+                let alipay = read_cert(&self.alipay_cert, &alipay_label, false)?;
+                let root = read_cert(&self.alipay_root_cert, &root_label, true)?;
+                if let (Some(path), Ok(key)) = (&self.alipay_cert, alipay_v3::keys::PublicKey::parse(&alipay)) {
+                    own_key = not_the_app_key(&key, &app_public, &alipay_label, path).err();
+                }
+                if let (Some(path), Ok(certs)) = (&self.alipay_root_cert, inspect::certificates(root.as_bytes())) {
+                    if let Some(problem) = root_bundle_problem(&certs) {
+                        return Err(CliError::config(format!("{root_label} {}: {}", path.display(), problem.what))
+                            .with_hint(problem.fix));
+                    }
+                }
                 builder = builder
                     .certificates(&app, &alipay, &root)
                     .map_err(|e| CliError::config(format!("certificate mode: {e}")))?;
@@ -325,9 +400,10 @@ impl ConnectionArgs {
         if let Some(b64) = self.encrypt_key.as_deref() {
             // The key value itself never goes into the message.
             let key = alipay_v3::aes::AesKey::from_base64(b64.trim()).map_err(|_| {
-                CliError::config(
-                    "--encrypt-key (ALIPAY_ENCRYPT_KEY): expected the AES key as base64 of 16, 24 or 32 bytes",
-                )
+                CliError::config(format!(
+                    "{}: expected the AES key as base64 of 16, 24 or 32 bytes",
+                    self.label_both("encrypt_key")
+                ))
             })?;
             builder = builder.encrypt_key(key);
         }
@@ -343,8 +419,93 @@ impl ConnectionArgs {
         if let Some(timeout) = self.timeout {
             builder = builder.timeout(timeout);
         }
+        if let Some(err) = own_key {
+            return Err(err);
+        }
         builder.build().map_err(|e| CliError::config(format!("client configuration: {e}")))
     }
+
+    /// How a message names a setting: its flag, or the environment variable it was read from.
+    pub fn label(&self, id: &str) -> String {
+        let Some((_, flag, env)) = SETTINGS.iter().find(|s| s.0 == id) else { return id.to_string() };
+        if self.origins.from_env.contains(&id) {
+            format!("{env} (environment variable for {flag})")
+        } else {
+            flag.to_string()
+        }
+    }
+
+    /// Both names of a setting whose value is never shown: `--encrypt-key (ALIPAY_ENCRYPT_KEY)`,
+    /// the one actually used first.
+    fn label_both(&self, id: &str) -> String {
+        let Some((_, flag, env)) = SETTINGS.iter().find(|s| s.0 == id) else { return id.to_string() };
+        if self.origins.from_env.contains(&id) {
+            format!("{env} (environment variable for {flag})")
+        } else {
+            format!("{flag} ({env})")
+        }
+    }
+
+    /// Whether the endpoint was given (flag or environment) rather than left at the production default.
+    pub fn endpoint_given(&self) -> bool {
+        !self.origins.endpoint_is_default
+    }
+
+    /// The verification mode and whether AES is on, in words, e.g. `key mode, AES off`.
+    pub fn mode(&self) -> String {
+        let mode = if self.alipay_public_key.is_some() { "key mode" } else { "certificate mode" };
+        let aes = if self.encrypt_key.is_some() { "AES on" } else { "AES off" };
+        format!("{mode}, {aes}")
+    }
+}
+
+/// Reads and parses the Alipay public key of key mode; `label` names the setting.
+pub fn load_alipay_public_key(path: &Path, label: &str) -> Result<alipay_v3::keys::PublicKey, CliError> {
+    let text = read_input_text(path, label, "Alipay public key")?;
+    alipay_v3::keys::PublicKey::parse(&text).map_err(|e| {
+        CliError::config(format!(
+            "{label} {}: not a usable RSA public key ({e}); expected the Alipay public key as PEM (BEGIN PUBLIC KEY) \
+             or bare base64",
+            path.display()
+        ))
+    })
+}
+
+/// The app's own public key where Alipay's belongs verifies nothing Alipay signs: refused before
+/// anything is sent, since the failed verification would come only after the once_token is spent.
+pub fn not_the_app_key(
+    alipay: &alipay_v3::keys::PublicKey,
+    app: &alipay_v3::keys::PublicKey,
+    label: &str,
+    path: &Path,
+) -> Result<(), CliError> {
+    if alipay != app {
+        return Ok(());
+    }
+    Err(CliError::config(format!(
+        "{label} {}: this is the app's own public key (the pair of the private key), not Alipay's",
+        path.display()
+    ))
+    .with_hint(ALIPAY_KEY_FIX))
+}
+
+/// Where the Alipay public key comes from.
+pub const ALIPAY_KEY_FIX: &str = "configure Alipay's public key: the 支付宝公钥 of the app in Alipay's console, or a \
+    sandbox's alipay_public_key (POST /sandbox/apps answers it; GET /sandbox/alipay-public-key)";
+
+/// A root bundle holds only self-signed root certificates; the Alipay or app certificate given
+/// in its place makes every certificate-mode call fail with a wrong `alipay_root_cert_sn`.
+pub fn root_bundle_problem(certs: &[inspect::Certificate]) -> Option<inspect::Problem> {
+    let leaf = certs.iter().find(|c| !c.is_self_issued())?;
+    Some(inspect::Problem {
+        what: format!(
+            "holds a certificate issued by {} rather than a self-signed root: this is not the root bundle",
+            leaf.info.issuer_dn
+        ),
+        fix: "give the Alipay root certificate bundle (alipayRootCert.crt; a sandbox's alipay_root_cert), not the \
+              Alipay or app certificate"
+            .into(),
+    })
 }
 
 /// Reads a certificate file and checks it parses, so a wrong file is named before the SDK sees it.
@@ -373,7 +534,7 @@ fn wire_name(v: impl ValueEnum) -> String {
     v.to_possible_value().map(|p| p.get_name().to_string()).unwrap_or_default()
 }
 
-fn print_result(result: &jobworth::AuthenticationResult, json: bool) -> Result<(), CliError> {
+fn print_result(result: &jobworth::AuthenticationResult, mode: &str, json: bool) -> Result<(), CliError> {
     if json {
         let text = serde_json::to_string(result).map_err(|e| CliError::failure(format!("cannot encode JSON: {e}")))?;
         println!("{text}");
@@ -395,6 +556,7 @@ fn print_result(result: &jobworth::AuthenticationResult, json: bool) -> Result<(
         ("identity_result_skip_url", result.identity_result_skip_url.clone()),
     ];
     rows.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+    rows.push(("mode", mode.to_string()));
     println!("{}", p.bold("verified response"));
     print_fields(&p, &rows);
     if identity == "WAITING_VERIFY" {
@@ -404,7 +566,7 @@ fn print_result(result: &jobworth::AuthenticationResult, json: bool) -> Result<(
 }
 
 /// Prints what the user needs to know about `err` and maps it to its exit status (SPEC §5).
-pub fn report_error(err: jobworth::Error, json: bool) -> CliError {
+pub fn report_error(err: jobworth::Error, endpoint: &str, json: bool) -> CliError {
     if let Some(api) = err.as_api() {
         if json {
             // The SDK serialises an API error as the wire's error object (with the HTTP status).
@@ -422,24 +584,179 @@ pub fn report_error(err: jobworth::Error, json: bool) -> CliError {
             api.message
         );
         eprintln!("  trace id: {}", api.response.trace_id.as_deref().unwrap_or("(none)"));
-        if let Some(hint) = api.code.hint() {
-            eprintln!("  hint: {hint}");
-        }
         if matches!(err, jobworth::Error::TokenPossiblyConsumed { .. }) {
+            // The note says what the code's hint would, and more.
             eprintln!("  note: {err}");
+        } else if let Some(hint) = api.code.hint().and_then(|h| hint_beyond(&api.message, h)) {
+            eprintln!("  hint: {hint}");
         }
         return CliError::silent(Exit::Api);
     }
-    match err {
-        jobworth::Error::Config(e) => CliError::config(e),
-        // Transport, timeout, verification, decryption and decoding failures: the answer (if any) was not used.
-        other => CliError::transport(other),
+    if let jobworth::Error::Config(e) = err {
+        return CliError::config(e);
     }
+    // Transport, timeout, verification, decryption and decoding failures: the answer (if any) was not used.
+    let failure = Failure::of(&err, endpoint);
+    if json {
+        ErrorJson {
+            code: failure.code,
+            message: &failure.message,
+            hint: failure.hint.as_deref(),
+            exit: Exit::Transport.code(),
+            http_status: failure.http_status,
+            trace_id: err.trace_id(),
+        }
+        .print();
+    }
+    failure.print(&err);
+    CliError::silent(Exit::Transport)
+}
+
+/// The clauses of a code's `hint` (separated by `; `) that the server's message does not already
+/// say, so that advice is not given twice.
+fn hint_beyond(message: &str, hint: &str) -> Option<String> {
+    let fresh: Vec<&str> = hint
+        .split("; ")
+        .filter(|clause| {
+            let core = clause.split(" (").next().unwrap_or(clause).trim();
+            core.is_empty() || !message.contains(core)
+        })
+        .collect();
+    (!fresh.is_empty()).then(|| fresh.join("; "))
+}
+
+/// An exit-4 failure as a message and, apart from it, the advice: printed like an API error.
+struct Failure {
+    code: &'static str,
+    message: String,
+    hint: Option<String>,
+    http_status: Option<u16>,
+}
+
+impl Failure {
+    fn of(err: &jobworth::Error, endpoint: &str) -> Failure {
+        use jobworth::{Error, MaybeSentKind, VerificationKind as V};
+        let (code, http_status) = match err {
+            Error::NotSent(_) => ("not-sent", None),
+            Error::MaybeSent(e) => match e.kind {
+                MaybeSentKind::Timeout { .. } => ("timeout", None),
+                MaybeSentKind::ResponseTooLarge { .. } => ("response-too-large", None),
+                _ => ("connection-lost", None),
+            },
+            Error::Verification(e) => ("verification-failed", Some(e.response.status.as_u16())),
+            Error::Decryption(e) => ("decryption-failed", Some(e.response.status.as_u16())),
+            Error::Decode(e) => ("decode-failed", Some(e.response.status.as_u16())),
+            _ => (Exit::Transport.json_code(), None),
+        };
+        let status = http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+        let split = |what: String, hint: &str| (what, Some(hint.to_string()));
+        let (message, hint) = match err {
+            Error::Verification(e) => {
+                let (what, hint) = match &e.kind {
+                    V::BadSignature => split(
+                        "alipay-signature does not match the answer".into(),
+                        "the answer was altered, or another key than the configured Alipay public key signed it; \
+                         `jobworth doctor` with the same flags checks the configuration",
+                    ),
+                    V::SnMismatch { expected, received } => split(
+                        format!("alipay-sn {received} is not the configured Alipay certificate {expected}"),
+                        "configure the current Alipay public-key certificate of this endpoint \
+                         (alipayCertPublicKey_RSA2.crt; a sandbox's alipay_cert)",
+                    ),
+                    V::MissingHeader(h) => split(
+                        format!("the answer has no {h} header (unsigned answer refused)"),
+                        "check that --endpoint is an Alipay v3 gateway or a jobworth sandbox",
+                    ),
+                    V::NotAnErrorBody => split(
+                        "a correctly signed answer arrived under an error status, but its body is not an error".into(),
+                        "the status was changed on the way, so whether Alipay processed the request is unknown",
+                    ),
+                    V::TimestampOutOfWindow { skew_ms, window } => split(
+                        format!(
+                            "alipay-timestamp is {} s {} this machine's clock, outside the allowed ±{} s",
+                            skew_ms.unsigned_abs() / 1000,
+                            if *skew_ms < 0 { "behind" } else { "ahead of" },
+                            window.as_secs()
+                        ),
+                        "a replayed answer or a wrong clock: check NTP (`jobworth doctor --endpoint URL` measures the skew)",
+                    ),
+                    V::UserMismatch { field } => split(
+                        format!("the answer names another {field} than the query"),
+                        "it belongs to another request and was not used",
+                    ),
+                    _ => (err.to_string(), None),
+                };
+                (format!("response verification failed{status}: {what}"), hint)
+            }
+            Error::Decryption(e) => (
+                format!("the verified answer did not decrypt{status}: {}", e.source),
+                Some("check that --encrypt-key is the AES key registered for this app".into()),
+            ),
+            other => (other.to_string(), plain_http_hint(endpoint, &other.to_string())),
+        };
+        Failure { code, message, hint, http_status }
+    }
+
+    /// `error:` line, then the ids, the hint and the once_token note, one per line (the rest of
+    /// the SDK's one-line text, for the failures it splits).
+    fn print(&self, err: &jobworth::Error) {
+        output::print_error(&self.message);
+        let split = matches!(err, jobworth::Error::Verification(_) | jobworth::Error::Decryption(_));
+        if split {
+            if let Some(t) = err.trace_id() {
+                eprintln!("  trace id: {t}");
+            }
+            if let Some(r) = err.request() {
+                eprintln!("  request: {r}");
+            }
+        }
+        if let Some(hint) = &self.hint {
+            eprintln!("  hint: {hint}");
+        }
+        if split && err.request().is_some_and(|r| r.single_use_token) {
+            eprintln!(
+                "  note: the once_token may already have been consumed by this request: querying again may answer \
+                 TOKEN_INVALID, and then a new step 1 (new conn_key and once_token) is needed"
+            );
+        }
+    }
+}
+
+/// TLS spoken to a plain-http server fails with rustls' "received corrupt message of type
+/// InvalidContentType"; the fix is the scheme.
+pub fn plain_http_hint(endpoint: &str, error: &str) -> Option<String> {
+    let rest = endpoint.trim().strip_prefix("https://")?;
+    let tls_to_plain = ["InvalidContentType", "corrupt message", "wrong version number"];
+    tls_to_plain
+        .iter()
+        .any(|t| error.contains(t))
+        .then(|| format!("the server speaks plain http, not TLS: use http://{rest}"))
 }
 
 #[cfg(test)]
 mod tests {
     use clap::Parser;
+
+    #[test]
+    fn small_rules() {
+        assert_eq!(super::parse_timeout(super::DEFAULT_TIMEOUT_SECS).unwrap(), jobworth::DEFAULT_TIMEOUT);
+        assert_eq!(super::parse_identity_type("4").unwrap(), "04");
+        assert_eq!(super::parse_identity_type("04").unwrap(), "04");
+        assert_eq!(super::parse_identity_type("123").unwrap(), "123");
+        let hint =
+            "the once_token is unknown, expired or already used; start a new step 1 (new conn_key and once_token)";
+        assert_eq!(
+            super::hint_beyond("the terminal result was already read; start a new step 1", hint).unwrap(),
+            "the once_token is unknown, expired or already used"
+        );
+        assert_eq!(super::hint_beyond("token无效", hint).unwrap(), hint);
+        assert!(super::plain_http_hint("http://x", "InvalidContentType").is_none());
+        assert!(super::plain_http_hint("https://x:1", "connection refused").is_none());
+        assert_eq!(
+            super::plain_http_hint("https://x:1", "corrupt message").unwrap(),
+            "the server speaks plain http, not TLS: use http://x:1"
+        );
+    }
 
     #[test]
     fn debug_of_the_arguments_hides_secrets() {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use alipay_v3::keys::PrivateKey;
 
-use super::{QUERY_PATH, SERVICE_ID};
+use super::SERVICE_ID;
 use crate::error::CliError;
 
 pub(super) struct Ceiling {
@@ -28,7 +28,7 @@ pub(super) fn crypto_ceiling(
     let app_public = app_key.public_key();
     let server_public = server_key.public_key();
     let uri = q::request_uri(
-        QUERY_PATH,
+        jobworth::AUTHENTICATION_PATH,
         [
             ("conn_key", "bench-00000000-0"),
             ("once_token", "00000000-0000-4000-8000-000000000000"),

@@ -30,7 +30,6 @@ use self::setup::Setup;
 use crate::error::CliError;
 use crate::output::{print_fields, Palette};
 
-const QUERY_PATH: &str = "/v3/zhima/customer/jobworth/authentication";
 const SERVICE_ID: &str = "2019120400000000000004450100";
 /// A request slower than this is a failure, not a latency sample.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,44 +1,18 @@
-//! Test helpers: fixture keys, a wiremock matcher that verifies request signatures, a responder
-//! that signs answers like Alipay, and a raw TCP server for transport-level cases.
-#![allow(dead_code)]
+//! A wiremock gateway for the SDK's tests: a matcher that accepts only requests whose signature
+//! verifies with the fixture app public key, and a responder that signs answers like Alipay.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use alipay_v3::aes::AesKey;
 use alipay_v3::keys::{PrivateKey, PublicKey};
-use alipay_v3::sign::{RequestTarget, ResponseSignature};
-use alipay_v3::verify::{verify_request, AuthorizationHeader};
+use alipay_v3::verify::AuthorizationHeader;
 use jobworth::{Client, ClientBuilder};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 use wiremock::matchers::any;
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
-pub const APP_ID: &str = "2021000122671080";
-pub const AUTH_PATH: &str = "/v3/zhima/customer/jobworth/authentication";
-/// A resident ID with a valid check digit (vectors.json).
-pub const CERT_NO: &str = "110105200002290021";
-
-pub fn fixture(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../alipay-v3/tests/fixtures").join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-pub fn app_key() -> PrivateKey {
-    PrivateKey::parse(&fixture("app-private-key-pkcs1.pem")).unwrap()
-}
-
-/// The public half the "server" verifies requests with — parsed from its own file, not derived
-/// from the private key the client signs with.
-pub fn app_public() -> PublicKey {
-    static K: OnceLock<PublicKey> = OnceLock::new();
-    K.get_or_init(|| PublicKey::parse(&fixture("app-public-key.pem")).unwrap()).clone()
-}
+use crate::fixtures::{app_key, app_public, APP_ID};
+use crate::signed::{request_verifies, sign_answer};
 
 /// The stand-in for Alipay's key pair.
 pub fn alipay_key() -> PrivateKey {
@@ -50,11 +24,6 @@ pub fn alipay_key() -> PrivateKey {
 pub fn other_key() -> PrivateKey {
     static K: OnceLock<PrivateKey> = OnceLock::new();
     K.get_or_init(|| PrivateKey::generate().unwrap()).clone()
-}
-
-/// The fixture AES key of vector V-AES.
-pub fn aes_key() -> AesKey {
-    AesKey::from_base64("aYA0GP8JEW+D7/UFaskCWA==").unwrap()
 }
 
 /// `http://127.0.0.1:PORT` where nothing listens (a port just released by the OS).
@@ -82,7 +51,7 @@ pub fn client(endpoint: &str) -> Client {
 pub struct Seen {
     pub method: String,
     pub target: String,
-    pub headers: http::HeaderMap,
+    pub headers: ::http::HeaderMap,
     pub body: String,
     pub auth: AuthorizationHeader,
 }
@@ -121,18 +90,7 @@ impl Match for Verified {
         };
         let Ok(body) = String::from_utf8(req.body.clone()) else { return false };
         let key = self.public.clone().unwrap_or_else(app_public);
-        if verify_request(
-            &key,
-            &auth,
-            &RequestTarget {
-                method: req.method.as_str(),
-                uri: &target,
-                body: &body,
-                app_auth_token: header("alipay-app-auth-token"),
-            },
-        )
-        .is_err()
-        {
+        if !request_verifies(&key, &auth, req.method.as_str(), &target, &body, header("alipay-app-auth-token")) {
             return false;
         }
         // Every request carries a 32-hex request id and asks for JSON.
@@ -219,7 +177,7 @@ impl Reply {
         let mut headers = self.headers.clone();
         let key = if self.signing == Signing::WrongKey { other_key() } else { alipay_key() };
         if self.signing != Signing::Unsigned {
-            let sig = ResponseSignature::new(&key, &body);
+            let sig = sign_answer(&key, &body);
             headers.push(("alipay-timestamp".into(), sig.timestamp));
             if self.signing != Signing::NoNonce {
                 headers.push(("alipay-nonce".into(), sig.nonce));
@@ -264,132 +222,3 @@ pub async fn server() -> MockServer {
 }
 
 pub const SUCCESS: &str = r#"{"identity_result":"SUCCESS","token_status":"FINISH","identity_result_skip_url":"alipays://platformapi/startapp?appId=1","user_id":"2088402562742105","open_id":"074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5","merchant_identity_id":"m-1","future_field":{"x":1}}"#;
-
-// ---------------------------------------------------------------------------------------------
-// Raw TCP server: sees the request line byte for byte and can misbehave on purpose.
-
-#[derive(Debug, Clone)]
-pub struct RawRequest {
-    pub request_line: String,
-    pub method: String,
-    pub target: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl RawRequest {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-pub type Handler = Arc<dyn Fn(&RawRequest) -> Vec<u8> + Send + Sync>;
-
-#[derive(Clone)]
-pub enum RawMode {
-    /// Read the request, never answer, keep the connection open.
-    Silent,
-    /// Read the request, then close the connection without answering.
-    Drop,
-    /// Answer each request (keep-alive) with the handler's bytes.
-    Respond(Handler),
-}
-
-pub struct RawServer {
-    pub addr: SocketAddr,
-    pub requests: Arc<Mutex<Vec<RawRequest>>>,
-    pub connections: Arc<AtomicUsize>,
-    task: JoinHandle<()>,
-}
-
-impl RawServer {
-    pub async fn start(mode: RawMode) -> RawServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let (reqs, conns) = (requests.clone(), connections.clone());
-        let task = tokio::spawn(async move {
-            // Connection tasks live in the set: aborting this task drops (and aborts) them all.
-            let mut set = tokio::task::JoinSet::new();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
-                conns.fetch_add(1, Ordering::SeqCst);
-                set.spawn(serve(stream, mode.clone(), reqs.clone()));
-            }
-        });
-        RawServer { addr, requests, connections, task }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn requests(&self) -> Vec<RawRequest> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-impl Drop for RawServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn serve(stream: TcpStream, mode: RawMode, log: Arc<Mutex<Vec<RawRequest>>>) {
-    let mut reader = BufReader::new(stream);
-    loop {
-        let Some(req) = read_request(&mut reader).await else { return };
-        log.lock().unwrap().push(req.clone());
-        match &mode {
-            RawMode::Silent => std::future::pending::<()>().await,
-            RawMode::Drop => return,
-            RawMode::Respond(h) => {
-                let bytes = h(&req);
-                if reader.get_mut().write_all(&bytes).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-async fn read_request(reader: &mut BufReader<TcpStream>) -> Option<RawRequest> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).await.ok()? == 0 {
-        return None;
-    }
-    let request_line = line.trim_end_matches(['\r', '\n']).to_string();
-    let mut parts = request_line.split(' ');
-    let method = parts.next()?.to_string();
-    let target = parts.next()?.to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).await.ok()?;
-        let h = h.trim_end_matches(['\r', '\n']);
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-    }
-    let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-    let mut body = vec![0u8; len];
-    reader.read_exact(&mut body).await.ok()?;
-    Some(RawRequest { request_line, method, target, headers, body })
-}
-
-/// A complete HTTP/1.1 answer signed by the Alipay stand-in key.
-pub fn signed_http(status: u16, body: &str) -> Vec<u8> {
-    let sig = ResponseSignature::new(&alipay_key(), body.as_bytes());
-    format!(
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nalipay-trace-id: raw-trace\r\n\
-         alipay-timestamp: {}\r\nalipay-nonce: {}\r\nalipay-signature: {}\r\n\r\n{body}",
-        body.len(),
-        sig.timestamp,
-        sig.nonce,
-        sig.signature
-    )
-    .into_bytes()
-}

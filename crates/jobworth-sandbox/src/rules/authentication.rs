@@ -1,4 +1,4 @@
-//! `GET /v3/zhima/customer/jobworth/authentication`: the business rules of SPEC §4.1.
+//! `GET /v3/zhima/customer/jobworth/authentication`: its business rules.
 //!
 //! Order: parameter checks (`INVALID_PARAMETER`, then `PARAM_ERROR` for a malformed resident
 //! ID) → `conn_key` → `once_token` (unknown / consumed / expired) → `identity_type` →
@@ -6,18 +6,20 @@
 //! Everything before the consuming `UPDATE` only reads, so a refused request consumes nothing.
 
 use alipay_v3::query::{encode_uri_component, parse_query};
+use jobworth_wire::code::business as code;
+use jobworth_wire::{CertType, IdentityResult, QueryType, TokenStatus};
 use serde::Serialize;
 
-use crate::cache::Generations;
+use super::{Call, Params};
 use crate::cert_no::{normalize_resident_id, IdError};
 use crate::error::ApiError;
 use crate::personas::{self, Persona};
 use crate::state::AppState;
-use crate::store::{duration_ms, now_ms, state, AppRecord, Desk};
+use crate::store::{duration_ms, now_ms, AppRecord, Desk, DeskResult, DeskState};
 
 /// The query parameters, each at most once.
 #[derive(Debug, Default)]
-struct Params {
+pub(crate) struct AuthenticationParams {
     conn_key: Option<String>,
     once_token: Option<String>,
     query_type: Option<String>,
@@ -30,14 +32,13 @@ struct Params {
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::business("INVALID_PARAMETER", message)
+    ApiError::business(code::INVALID_PARAMETER, message)
 }
 
 /// Most parameters a query may carry; the endpoint defines nine.
 const MAX_PARAMS: usize = 64;
 
-impl Params {
-    /// `allow_unknown`: answer a parameter the endpoint does not define instead of refusing it.
+impl Params for AuthenticationParams {
     fn parse(raw: Option<&str>, allow_unknown: bool) -> Result<Self, ApiError> {
         let raw = raw.unwrap_or("");
         // Counted before decoding, so a query of 10,000 parameters is refused without building them.
@@ -46,7 +47,7 @@ impl Params {
             return Err(invalid(format!("参数有误 ({count} parameters; at most {MAX_PARAMS} are accepted)")));
         }
         let pairs = parse_query(raw).map_err(|e| invalid(format!("参数有误 (query string: {e})")))?;
-        let mut p = Params::default();
+        let mut p = AuthenticationParams::default();
         let mut seen = std::collections::HashSet::with_capacity(pairs.len());
         for (k, v) in &pairs {
             if !seen.insert(k.as_str()) {
@@ -96,18 +97,11 @@ fn printable(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(40).collect()
 }
 
-/// `exact` or `dim`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum QueryType {
-    Exact,
-    Dim,
-}
-
 /// The successful answer.
 #[derive(Debug, Serialize)]
 struct Answer<'a> {
-    identity_result: &'a str,
-    token_status: &'a str,
+    identity_result: IdentityResult,
+    token_status: TokenStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     identity_result_skip_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,28 +125,23 @@ fn skip_url(state: &AppState, desk_id: &str) -> String {
 }
 
 /// Runs the query; returns the JSON body of a 200 answer.
-pub(crate) async fn authentication_query(
-    state: &AppState,
-    app: &AppRecord,
-    generations: Generations,
-    raw_query: Option<&str>,
-) -> Result<Vec<u8>, ApiError> {
-    let mut p = Params::parse(raw_query, state.cfg().allow_unknown_params)?;
+pub(crate) async fn query(call: &Call<'_>, mut p: AuthenticationParams) -> Result<Vec<u8>, ApiError> {
+    let Call { state, app, generations } = *call;
     if p.cert_no.is_some() && p.cert_type.is_none() {
         p.cert_type.clone_from(&state.cfg().default_cert_type);
     }
     let conn_key = p.conn_key.as_deref().ok_or_else(|| invalid("参数有误 (conn_key is required)"))?;
     let once_token = p.once_token.as_deref().ok_or_else(|| invalid("参数有误 (once_token is required)"))?;
     let service_id = p.service_id.as_deref().ok_or_else(|| invalid("参数有误 (service_id is required)"))?;
-    let query_type = match p.query_type.as_deref() {
-        Some("exact") => QueryType::Exact,
-        Some("dim") => QueryType::Dim,
-        _ => return Err(invalid("参数有误 (query_type must be exact or dim)")),
-    };
-    if let Some(t) = p.cert_type.as_deref() {
-        if !matches!(t, "0" | "1" | "2" | "3" | "4" | "5") {
-            return Err(invalid("参数有误 (cert_type must be one of 0-5)"));
-        }
+    let query_type = p
+        .query_type
+        .as_deref()
+        .map(QueryType::from)
+        .filter(QueryType::is_known)
+        .ok_or_else(|| invalid("参数有误 (query_type must be exact or dim)"))?;
+    let cert_type = p.cert_type.as_deref().map(CertType::from);
+    if cert_type.as_ref().is_some_and(|t| !t.is_known()) {
+        return Err(invalid("参数有误 (cert_type must be one of 0-5)"));
     }
     if p.cert_no.is_some() && p.cert_type.is_none() {
         return Err(invalid("参数有误 (cert_no needs cert_type)"));
@@ -161,21 +150,21 @@ pub(crate) async fn authentication_query(
         return Err(invalid("参数有误 (query_type exact needs user_id, open_id or cert_no + cert_type)"));
     }
     // A resident ID is checked for shape before anything is looked up.
-    let resident_id = match (p.cert_type.as_deref(), p.cert_no.as_deref()) {
-        (Some("0"), Some(no)) => Some(normalize_resident_id(no).map_err(|e| {
+    let resident_id = match (cert_type, p.cert_no.as_deref()) {
+        (Some(CertType::IdCard), Some(no)) => Some(normalize_resident_id(no).map_err(|e| {
             let why = match e {
                 IdError::Format | IdError::Length(_) => "is not an 18-digit (or legacy 15-digit) resident ID",
                 IdError::BirthDate => "holds an impossible birth date",
                 IdError::CheckChar => "has a wrong check digit",
                 _ => "is not a valid resident ID",
             };
-            ApiError::business("PARAM_ERROR", format!("参数错误 (cert_no {why})"))
+            ApiError::business(code::PARAM_ERROR, format!("参数错误 (cert_no {why})"))
         })?),
         _ => None,
     };
 
     let store = state.store();
-    let token_invalid = |why: &str| ApiError::business("TOKEN_INVALID", format!("once_token 无效 ({why})"));
+    let token_invalid = |why: &str| ApiError::business(code::TOKEN_INVALID, format!("once_token 无效 ({why})"));
     // The token's desk first: when it exists, so does its conn_key. The conn_key check (one more
     // SQLite round trip per query) only decides which error a miss gets.
     let copy = store.desk_by_token_at(&app.app_id, conn_key, once_token, generations.desks).await?;
@@ -183,7 +172,7 @@ pub(crate) async fn authentication_query(
         Some(copy) => &copy.value,
         None if !store.conn_key_exists(&app.app_id, conn_key).await? => {
             return Err(ApiError::business(
-                "WRONG_OUT_AGREEMENT_NO_INTERCEPT",
+                code::WRONG_OUT_AGREEMENT_NO_INTERCEPT,
                 "外部协议号错误 (conn_key is not the out_agreement_no of any step 1 of this app)",
             ));
         }
@@ -199,48 +188,56 @@ pub(crate) async fn authentication_query(
     }
     if p.identity_type.as_deref() != Some(desk.identity_type.as_str()) {
         return Err(ApiError::business(
-            "TOKEN_NOT_MATCH_IDENTITY_TYPE",
+            code::TOKEN_NOT_MATCH_IDENTITY_TYPE,
             "身份类型不匹配 (identity_type is not the one the token was issued for)",
         ));
     }
     if service_id != desk.service_id {
-        return Err(ApiError::business("MERCHANT_INTERCEPT", "商户拦截 (service_id is not the one of step 1)"));
+        return Err(ApiError::business(code::MERCHANT_INTERCEPT, "商户拦截 (service_id is not the one of step 1)"));
     }
-    if desk.state == state::CANCELLED {
-        return Err(ApiError::business("USER_NOT_AUTHORIZE", "用户未授权 (the user declined at the desk)"));
+    if desk.state == DeskState::Cancelled {
+        return Err(ApiError::business(code::USER_NOT_AUTHORIZE, "用户未授权 (the user declined at the desk)"));
     }
     let Some(persona_name) = desk.persona.as_deref() else {
         // The user has not finished the desk yet.
-        return answer(state, app, desk, "WAITING_VERIFY", "PROCESSING", None);
+        return answer(state, app, desk, IdentityResult::WaitingVerify, TokenStatus::Processing, None);
     };
     let persona = personas::find(persona_name)
         .ok_or_else(|| ApiError::Internal(format!("desk {} has unknown persona", desk.desk_id)))?;
     check_identifiers(&p, resident_id.as_deref(), persona)?;
 
-    if desk.state == state::PENDING {
-        return answer(state, app, desk, "WAITING_VERIFY", "PROCESSING", Some(persona));
+    if desk.state == DeskState::Pending {
+        return answer(state, app, desk, IdentityResult::WaitingVerify, TokenStatus::Processing, Some(persona));
     }
-    let result = desk.result.as_deref().unwrap_or_default();
-    if !matches!(result, "SUCCESS" | "FAILED") {
-        let code = personas::PERSONAS
-            .iter()
-            .map(|p| p.outcome)
-            .find(|c| *c == result)
-            .ok_or_else(|| ApiError::Internal(format!("desk {} has unknown result", desk.desk_id)))?;
-        return Err(ApiError::business(code, outcome_message(code)));
-    }
+    let unknown_result = || ApiError::Internal(format!("desk {} has unknown result", desk.desk_id));
+    let result = match &desk.result {
+        Some(DeskResult::Verdict(verdict)) => verdict.clone(),
+        Some(DeskResult::Refusal(refusal)) => {
+            let code = personas::PERSONAS
+                .iter()
+                .map(|p| p.outcome)
+                .find(|c| *c == refusal.as_str())
+                .ok_or_else(unknown_result)?;
+            return Err(ApiError::business(code, outcome_message(code)));
+        }
+        None => return Err(unknown_result()),
+    };
     // The one write: exactly one concurrent caller gets the row back.
     let consumed = store
         .consume(&desk.desk_id, ttl)
         .await?
         .ok_or_else(|| token_invalid("the terminal result was already read; start a new step 1"))?;
-    let result = consumed.result.as_deref().unwrap_or(result);
-    tracing::info!(app_id = %app.app_id, conn_key = %conn_key, identity_result = result, "token consumed");
-    answer(state, app, &consumed, result, "FINISH", Some(persona))
+    let result = match consumed.result.clone() {
+        Some(DeskResult::Verdict(verdict)) => verdict,
+        _ => result,
+    };
+    tracing::info!(app_id = %app.app_id, conn_key = %conn_key, identity_result = result.as_str(), "token consumed");
+    answer(state, app, &consumed, result, TokenStatus::Finish, Some(persona))
 }
 
-fn check_identifiers(p: &Params, resident_id: Option<&str>, persona: &Persona) -> Result<(), ApiError> {
-    let not_user = || ApiError::business("USER_NOT_AUTHORIZE", "用户未授权 (user_id/open_id is not the verified user)");
+fn check_identifiers(p: &AuthenticationParams, resident_id: Option<&str>, persona: &Persona) -> Result<(), ApiError> {
+    let not_user =
+        || ApiError::business(code::USER_NOT_AUTHORIZE, "用户未授权 (user_id/open_id is not the verified user)");
     if p.user_id.as_deref().is_some_and(|u| u != persona.user_id) {
         return Err(not_user());
     }
@@ -255,7 +252,7 @@ fn check_identifiers(p: &Params, resident_id: Option<&str>, persona: &Persona) -
             };
         if !matches {
             return Err(ApiError::business(
-                "CARD_NO_NOT_MATCH",
+                code::CARD_NO_NOT_MATCH,
                 "证件号不匹配 (cert_no/cert_type is not the verified user's)",
             ));
         }
@@ -265,10 +262,10 @@ fn check_identifiers(p: &Params, resident_id: Option<&str>, persona: &Persona) -
 
 fn outcome_message(code: &str) -> &'static str {
     match code {
-        "JOB_WORTH_BLACK_LIST" => "职得黑名单用户 (the user is on the Jobworth blacklist)",
-        "NOT_OPEN_ZM" => "用户未开通芝麻信用 (the user has not opened Zhima credit)",
-        "USER_NOT_OPEN_JOBWORTH" => "用户未开通职得 (the user has not opened Jobworth)",
-        "RISK_INTERCEPT" => "风控拦截 (blocked by risk control)",
+        code::JOB_WORTH_BLACK_LIST => "职得黑名单用户 (the user is on the Jobworth blacklist)",
+        code::NOT_OPEN_ZM => "用户未开通芝麻信用 (the user has not opened Zhima credit)",
+        code::USER_NOT_OPEN_JOBWORTH => "用户未开通职得 (the user has not opened Jobworth)",
+        code::RISK_INTERCEPT => "风控拦截 (blocked by risk control)",
         _ => "业务处理失败 (business failure)",
     }
 }
@@ -277,11 +274,11 @@ fn answer(
     state: &AppState,
     app: &AppRecord,
     desk: &Desk,
-    identity_result: &str,
-    token_status: &str,
+    identity_result: IdentityResult,
+    token_status: TokenStatus,
     persona: Option<&Persona>,
 ) -> Result<Vec<u8>, ApiError> {
-    let terminal = token_status == "FINISH";
+    let terminal = token_status == TokenStatus::Finish;
     let body = Answer {
         identity_result,
         token_status,
@@ -299,22 +296,22 @@ mod tests {
 
     #[test]
     fn params() {
-        let p = Params::parse(Some("conn_key=a%20b&cert_no=&x=1&x=2"), true).unwrap_err();
+        let p = AuthenticationParams::parse(Some("conn_key=a%20b&cert_no=&x=1&x=2"), true).unwrap_err();
         assert_eq!(p.code(), "INVALID_PARAMETER");
-        let p = Params::parse(Some("conn_key=a%20b&cert_no=&zzz=1"), true).unwrap();
+        let p = AuthenticationParams::parse(Some("conn_key=a%20b&cert_no=&zzz=1"), true).unwrap();
         assert_eq!(p.conn_key.as_deref(), Some("a b"));
         assert_eq!(p.cert_no, None);
-        let unknown = Params::parse(Some("conn_key=a&onceToken=t"), false).unwrap_err();
+        let unknown = AuthenticationParams::parse(Some("conn_key=a&onceToken=t"), false).unwrap_err();
         assert_eq!(unknown.code(), "INVALID_PARAMETER");
         assert!(unknown.message().contains("onceToken"), "{}", unknown.message());
-        assert_eq!(Params::parse(Some("a=%zz"), true).unwrap_err().code(), "INVALID_PARAMETER");
-        assert_eq!(Params::parse(None, false).unwrap().conn_key, None);
-        let dup = Params::parse(Some("user_id=1&user_id=1"), false).unwrap_err();
+        assert_eq!(AuthenticationParams::parse(Some("a=%zz"), true).unwrap_err().code(), "INVALID_PARAMETER");
+        assert_eq!(AuthenticationParams::parse(None, false).unwrap().conn_key, None);
+        let dup = AuthenticationParams::parse(Some("user_id=1&user_id=1"), false).unwrap_err();
         assert!(dup.message().contains("user_id"));
         let many: Vec<String> = (0..65).map(|i| format!("p{i}=1")).collect();
-        let too_many = Params::parse(Some(&many.join("&")), true).unwrap_err();
+        let too_many = AuthenticationParams::parse(Some(&many.join("&")), true).unwrap_err();
         assert!(too_many.message().contains("65 parameters"), "{}", too_many.message());
-        assert!(Params::parse(Some(&many[..64].join("&")), true).is_ok());
+        assert!(AuthenticationParams::parse(Some(&many[..64].join("&")), true).is_ok());
     }
 
     #[test]

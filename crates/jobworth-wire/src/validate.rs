@@ -1,10 +1,10 @@
-//! Opt-in client-side checks. Nothing here runs unless you call it (or set
-//! [`AuthenticationQuery::strict`](crate::AuthenticationQuery::strict)). Error texts never
-//! contain the checked number.
+//! Checks of request parameters, shared by the client's opt-in strict mode and the sandbox's
+//! `PARAM_ERROR` rule so the two cannot disagree. Nothing here runs unless called. Error texts
+//! never contain the checked number.
 
 use std::fmt;
 
-use crate::model::CertType;
+use crate::values::CertType;
 
 /// Why an 18-character PRC resident ID number (GB 11643-1999) is not valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -28,7 +28,7 @@ pub enum IdError {
 /// character (`X` or `x` for 10). Also valid for HK/Macau/Taiwan residence permits.
 ///
 /// ```
-/// use jobworth::validate::{resident_id_18, IdError};
+/// use jobworth_wire::validate::{resident_id_18, IdError};
 /// assert_eq!(resident_id_18("34052419800101001x"), Ok(()));
 /// assert_eq!(resident_id_18("13070119931030228X"), Err(IdError::CheckChar));
 /// assert_eq!(resident_id_18("110105194902310026"), Err(IdError::BirthDate));
@@ -47,7 +47,7 @@ const CHECK_CHARS: &[u8; 11] = b"10X98765432";
 /// ISO 7064 MOD 11-2 check character of the first 17 digits (`None` if they are not 17 digits).
 ///
 /// ```
-/// assert_eq!(jobworth::validate::check_char("13070119931030228"), Some('8'));
+/// assert_eq!(jobworth_wire::validate::check_char("13070119931030228"), Some('8'));
 /// ```
 pub fn check_char(first17: &str) -> Option<char> {
     let b = first17.as_bytes();
@@ -66,7 +66,7 @@ fn num(s: &str) -> u32 {
 /// no check character) and returns the 18-character form with an upper-case check character.
 ///
 /// ```
-/// use jobworth::validate::normalize_resident_id;
+/// use jobworth_wire::validate::normalize_resident_id;
 /// assert_eq!(normalize_resident_id("610104620927690").unwrap(), "610104196209276908");
 /// assert_eq!(normalize_resident_id("34052419800101001x").unwrap(), "34052419800101001X");
 /// ```
@@ -116,7 +116,7 @@ fn is_date(y: u32, m: u32, d: u32) -> bool {
 /// Checks that `value` is a documented `cert_type` (`0`–`5`) and returns it typed.
 ///
 /// ```
-/// use jobworth::{validate, CertType};
+/// use jobworth_wire::{validate, CertType};
 /// assert_eq!(validate::cert_type("3").unwrap(), CertType::HkMacaoTravelPermit);
 /// assert!(validate::cert_type("6").is_err());
 /// ```
@@ -138,7 +138,8 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    pub(crate) fn new(field: &'static str, problem: impl Into<String>) -> Self {
+    /// A problem with `field`; `problem` must not quote the value.
+    pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
         ValidationError { field, problem: problem.into() }
     }
 }

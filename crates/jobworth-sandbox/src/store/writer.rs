@@ -20,8 +20,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::cache::Generations;
-use crate::store::{duration_ms, now_ms};
+use super::{duration_ms, now_ms, Generations};
 
 /// A boxed future borrowing the connection.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -225,8 +224,7 @@ fn deliver(batch: Vec<NonceJob>, result: Result<HashMap<(String, String), Record
 #[cfg(test)]
 mod tests {
     use super::{deliver, NonceJob};
-    use crate::cache::Generations;
-    use crate::store::{now_ms, Store};
+    use crate::store::{now_ms, Generations, Store};
     use std::sync::Arc;
     use std::time::Duration;
 

@@ -1,4 +1,6 @@
-//! Typed request values and the typed response of the Jobworth authentication query.
+//! The enumerated values of the Jobworth authentication query: request parameters
+//! (`query_type`, `identity_type`, `cert_type`) and answer fields (`identity_result`,
+//! `token_status`).
 //!
 //! Every enum keeps values this version does not know in `Other(String)` and writes them back
 //! unchanged, so a new value on the wire never breaks a caller.
@@ -98,7 +100,7 @@ wire_enum! {
     /// `query_type`: match precision.
     ///
     /// ```
-    /// use jobworth::QueryType;
+    /// use jobworth_wire::QueryType;
     /// assert_eq!(QueryType::from("dim"), QueryType::Dim);
     /// assert_eq!(QueryType::Exact.as_str(), "exact");
     /// ```
@@ -115,7 +117,7 @@ wire_enum! {
     /// documented today; others are agreed with Zhima support and go in `Other`.
     ///
     /// ```
-    /// use jobworth::IdentityType;
+    /// use jobworth_wire::IdentityType;
     /// assert_eq!(IdentityType::from("04"), IdentityType::Teacher);
     /// assert_eq!(IdentityType::from("07").as_str(), "07");
     /// ```
@@ -129,7 +131,7 @@ wire_enum! {
     /// `cert_type`: the kind of ID document in `cert_no` (`0`–`5`).
     ///
     /// ```
-    /// use jobworth::CertType;
+    /// use jobworth_wire::CertType;
     /// assert_eq!(CertType::from("0"), CertType::IdCard);
     /// assert_eq!(CertType::TaiwanTravelPermit.as_str(), "4");
     /// ```
@@ -154,7 +156,7 @@ wire_enum! {
     /// `Success`/`Failed`/`WaitingVerify` and written back in the current spelling.
     ///
     /// ```
-    /// use jobworth::IdentityResult;
+    /// use jobworth_wire::IdentityResult;
     /// assert_eq!(IdentityResult::from("T"), IdentityResult::Success);
     /// assert!(IdentityResult::Failed.is_terminal());
     /// assert!(!IdentityResult::WaitingVerify.is_terminal());
@@ -181,7 +183,7 @@ wire_enum! {
     /// `token_status`: state of the verification order.
     ///
     /// ```
-    /// use jobworth::TokenStatus;
+    /// use jobworth_wire::TokenStatus;
     /// assert_eq!(TokenStatus::from("FINISH"), TokenStatus::Finish);
     /// ```
     TokenStatus {
@@ -192,67 +194,75 @@ wire_enum! {
     }
 }
 
-/// The verified answer of `GET /v3/zhima/customer/jobworth/authentication`.
-///
-/// Unknown fields are ignored; unknown enum values are kept. Serialises with the wire's
-/// snake_case names, leaving out absent fields.
-///
-/// ```
-/// use jobworth::{AuthenticationResult, IdentityResult, TokenStatus};
-/// let r: AuthenticationResult = serde_json::from_str(
-///     r#"{"identity_result":"SUCCESS","token_status":"FINISH","user_id":"2088000000000001","new":1}"#,
-/// ).unwrap();
-/// assert_eq!(r.identity_result, IdentityResult::Success);
-/// assert_eq!(r.token_status, Some(TokenStatus::Finish));
-/// assert_eq!(serde_json::to_string(&r).unwrap(),
-///     r#"{"identity_result":"SUCCESS","token_status":"FINISH","user_id":"2088000000000001"}"#);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AuthenticationResult {
-    /// `identity_result`.
-    pub identity_result: IdentityResult,
-    /// `token_status`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_status: Option<TokenStatus>,
-    /// `identity_result_skip_url`: link to Zhima's result page inside Alipay.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_result_skip_url: Option<String>,
-    /// `user_id`: the verified user's member id (2088…).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// `open_id`: the verified user's per-app OpenID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub open_id: Option<String>,
-    /// `merchant_identity_id`: stable per merchant and user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merchant_identity_id: Option<String>,
-}
-
-impl AuthenticationResult {
-    /// A result with only `identity_result` set (for tests and fixtures).
-    pub fn new(identity_result: IdentityResult) -> Self {
-        AuthenticationResult {
-            identity_result,
-            token_status: None,
-            identity_result_skip_url: None,
-            user_id: None,
-            open_id: None,
-            merchant_identity_id: None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Reads `wire` as JSON, checks the variant, and writes it back unchanged.
+    fn round_trip<T>(wire: &str, expected: T)
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug,
+    {
+        let json = format!("\"{wire}\"");
+        let value: T = serde_json::from_str(&json).unwrap();
+        assert_eq!(value, expected, "{wire}");
+        assert_eq!(serde_json::to_string(&value).unwrap(), json);
+    }
+
     #[test]
-    fn unknown_values_survive_a_round_trip() {
-        let r: AuthenticationResult =
-            serde_json::from_str(r#"{"identity_result":"MAYBE","token_status":"NEW_STATE"}"#).unwrap();
-        assert_eq!(r.identity_result, IdentityResult::Other("MAYBE".into()));
-        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"identity_result":"MAYBE","token_status":"NEW_STATE"}"#);
+    fn query_type_wire_values() {
+        round_trip("exact", QueryType::Exact);
+        round_trip("dim", QueryType::Dim);
+        round_trip("EXACT", QueryType::Other("EXACT".into()));
+        assert_eq!(QueryType::Dim.to_string(), "dim");
+    }
+
+    #[test]
+    fn identity_type_wire_values() {
+        round_trip("04", IdentityType::Teacher);
+        round_trip("07", IdentityType::Other("07".into()));
+        assert!(!IdentityType::from("4").is_known());
+    }
+
+    #[test]
+    fn cert_type_wire_values() {
+        round_trip("0", CertType::IdCard);
+        round_trip("1", CertType::Passport);
+        round_trip("2", CertType::HomeReturnPermit);
+        round_trip("3", CertType::HkMacaoTravelPermit);
+        round_trip("4", CertType::TaiwanTravelPermit);
+        round_trip("5", CertType::HkMacaoDocument);
+        round_trip("6", CertType::Other("6".into()));
+    }
+
+    #[test]
+    fn identity_result_wire_values() {
+        round_trip("SUCCESS", IdentityResult::Success);
+        round_trip("FAILED", IdentityResult::Failed);
+        round_trip("WAITING_VERIFY", IdentityResult::WaitingVerify);
+        round_trip("MAYBE", IdentityResult::Other("MAYBE".into()));
+        // The legacy spellings are read, and written back in the current one.
+        for (legacy, current) in [("T", "SUCCESS"), ("F", "FAILED"), ("U", "WAITING_VERIFY")] {
+            let v: IdentityResult = serde_json::from_str(&format!("\"{legacy}\"")).unwrap();
+            assert_eq!(v.as_str(), current);
+        }
+    }
+
+    #[test]
+    fn token_status_wire_values() {
+        round_trip("FINISH", TokenStatus::Finish);
+        round_trip("PROCESSING", TokenStatus::Processing);
+        round_trip("NEW_STATE", TokenStatus::Other("NEW_STATE".into()));
+    }
+
+    #[test]
+    fn every_conversion_agrees() {
+        for wire in ["exact", "dim", "x"] {
+            let parsed: QueryType = wire.parse().unwrap();
+            assert_eq!(parsed, QueryType::from(wire.to_string()));
+            assert_eq!(parsed, QueryType::from(&wire.to_string()));
+            assert_eq!(parsed.as_str(), wire);
+        }
     }
 
     #[test]
@@ -262,7 +272,6 @@ mod tests {
         {
             assert_eq!(IdentityResult::from(w), v);
         }
-        assert!(serde_json::from_str::<AuthenticationResult>("{}").is_err());
         for n in 0..6 {
             assert!(CertType::from(n.to_string()).is_known());
         }
