@@ -78,7 +78,7 @@ async fn full_flow_in_key_mode() {
     let err = query(&client, &conn, &tok).send().await.unwrap_err();
     assert_eq!(err.api_code(), Some(&ErrorCode::TokenInvalid));
     let api = err.as_api().unwrap();
-    assert_eq!(api.status.as_u16(), 400);
+    assert_eq!(api.response.status.as_u16(), 400);
     assert!(api.signed, "error answers are signed by default");
     assert!(err.trace_id().is_some_and(|t| t.len() == 32));
 

@@ -178,8 +178,8 @@ async fn flow(p: &Palette, base_url: &str) -> Result<(), CliError> {
                 &[
                     ("refused as expected", p.yellow(api.code.as_str())),
                     ("message", api.message.clone()),
-                    ("HTTP status", api.status.to_string()),
-                    ("trace id", api.trace_id.clone().unwrap_or_default()),
+                    ("HTTP status", api.response.status.to_string()),
+                    ("trace id", api.response.trace_id.clone().unwrap_or_default()),
                 ],
             );
             Ok(())

@@ -96,7 +96,13 @@ fn check_signature(
     let signed_body = signed_body
         .ok_or_else(|| ApiError::gateway(code::INVALID_SIGNATURE, "验签出错 (request body is not UTF-8 text)"))?;
     let token = header_str(headers, h::APP_AUTH_TOKEN);
-    verify_request(key, auth, method.as_str(), target, signed_body, token).map_err(|e| {
+    let signed = alipay_v3::sign::RequestTarget {
+        method: method.as_str(),
+        uri: target,
+        body: signed_body,
+        app_auth_token: token,
+    };
+    verify_request(key, auth, &signed).map_err(|e| {
         ApiError::gateway(
             code::INVALID_SIGNATURE,
             format!(
