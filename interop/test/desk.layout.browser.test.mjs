@@ -13,6 +13,8 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
   TARGET_DIR,
   apiOk,
   generateAppKeys,
@@ -24,17 +26,6 @@ import {
   startSandbox,
 } from './helpers.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const WIDTHS = [390, 1280];
 // A long name, to see it wrap between words.
 const MERCHANT = '示例书店 Example Bookshop & Learning Supplies';
