@@ -530,7 +530,10 @@ async fn desk_shows_the_merchant_name_and_the_query_to_copy() {
     let order = order_string(APP, &key, "conn-x", Some(json!({"onceToken": "tok-x"})));
     let id = desk_id_of(&page(&h, &format!("/desk?{order}")).await.1);
     assert_eq!(post_form(&h, &format!("/desk/{id}/cancel"), "").await.status(), 303);
-    assert!(page(&h, &format!("/desk/{id}")).await.1.contains("--user-id &quot;$USER_ID&quot;"));
+    assert!(page(&h, &format!("/desk/{id}"))
+        .await
+        .1
+        .contains("--user-id</span> <span class=\"nowrap\">&quot;$USER_ID&quot;</span>"));
     h.sandbox.shutdown().await;
 }
 
@@ -562,12 +565,12 @@ async fn the_index_and_the_personas_page() {
     };
     let app_row = row(&format!("data-app-id=\"{APP}\""));
     assert!(app_row.contains("&lt;i&gt;Shop&lt;/i&gt;") && app_row.contains("key / cert"), "{app_row}");
-    assert!(app_row.contains("<td>on</td>"), "{app_row}");
+    assert!(app_row.contains("data-label=\"AES\">on</td>"), "{app_row}");
     let keyless = row("data-app-id=\"2021000000000002\"");
-    assert!(keyless.contains("no key") && keyless.contains("<td>off</td>"), "{keyless}");
+    assert!(keyless.contains("no key") && keyless.contains("data-label=\"AES\">off</td>"), "{keyless}");
     let desk_row = row(&format!("data-desk-id=\"{desk_id}\""));
     assert!(desk_row.contains(&format!("href=\"/desk/{desk_id}\"")), "{desk_row}");
-    assert!(desk_row.contains("Waiting for the user") && desk_row.contains("WAITING_VERIFY"), "{desk_row}");
+    assert!(desk_row.contains("Waiting for the user") && desk_row.contains("WAITING_<wbr>VERIFY"), "{desk_row}");
     // No key material on the page.
     assert!(!html.contains(aes.to_base64().as_str()));
     assert!(!html.contains("BEGIN"));
