@@ -23,6 +23,19 @@ export const QUERY_PATH = '/v3/zhima/customer/jobworth/authentication';
 export const ORDER_METHOD = 'zhima.credit.payafteruse.creditagreement.sign';
 export const PERSONAS = ['teacher', 'not-teacher', 'pending', 'blacklisted', 'no-zhima', 'no-jobworth', 'risk'];
 
+/** The system Chromium the browser tests drive, and its flags for a closed network and a root user. */
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /** Path of the `jobworth` binary under test. */
 export function jobworthBin() {
   return process.env.JOBWORTH_BIN
