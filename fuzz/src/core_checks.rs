@@ -17,6 +17,7 @@ use alipay_v3::order::{parse_order_string, sign_order_string, verify_order_strin
 use alipay_v3::query::{
     build_query, decode_component, encode_component, encode_uri_component, parse_query, QueryEncoding,
 };
+use alipay_v3::sign::RequestTarget;
 use alipay_v3::verify::{verify_request, AuthorizationHeader};
 
 /// The fixture app key pair (public test data from the official Node SDK's tests).
@@ -45,7 +46,7 @@ pub fn auth_header(data: &[u8]) {
     let rebuilt = format!("{SCHEME} {},sign={}", h.auth_string, h.signature);
     assert_eq!(AuthorizationHeader::parse(&rebuilt).as_ref(), Ok(&h), "re-parse of {rebuilt:?}");
     // Verification of arbitrary input must fail cleanly (or succeed for a seed's own vector).
-    let _ = verify_request(fixture_public(), &h, "GET", "/v3/x?a=1", "", Some("token"));
+    let _ = verify_request(fixture_public(), &h, &RequestTarget::new("GET", "/v3/x?a=1").app_auth_token(Some("token")));
 }
 
 /// `PrivateKey::from_der` on the bytes and `PrivateKey::parse` on the text.

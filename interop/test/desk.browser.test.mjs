@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-import { chromiumIsInstalled, launchChromium, openPage as openBrowserPage } from './browser.mjs';
 import {
   TARGET_DIR,
   apiOk,
@@ -22,6 +21,9 @@ import {
   registerApp,
   sdkQuery,
   expectSdkError,
+  chromiumIsInstalled,
+  guardedPage,
+  launchChromium,
   startSandbox,
 } from './helpers.mjs';
 
@@ -55,7 +57,7 @@ describe('acceptance desk in a real browser', () => {
     await sandbox?.stop();
   });
 
-  const openPage = () => openBrowserPage(browser);
+  const openPage = () => guardedPage(browser);
 
   function newOrder(identityType = '04') {
     const ids = newFlowIds();

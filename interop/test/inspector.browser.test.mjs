@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-import { chromiumIsInstalled, launchChromium, openPage } from './browser.mjs';
 import {
   TARGET_DIR,
   apiOk,
+  chromiumIsInstalled,
   expectSdkError,
   generateAppKeys,
+  guardedPage,
   keyModeSdk,
+  launchChromium,
   newAppId,
   queryParams,
   registerApp,
@@ -78,7 +80,7 @@ describe('request inspector in a real browser', () => {
 
   for (const { name, viewport } of WIDTHS) {
     test(`list, filter, detail at ${viewport.width} px (${name})`, async () => {
-      const { context, page, problems } = await openPage(browser, viewport);
+      const { context, page, problems } = await guardedPage(browser, viewport);
       const shot = (what) => page.screenshot({ path: path.join(TARGET_DIR, `inspector-${what}-${viewport.width}.png`), fullPage: true });
       try {
         const res = await page.goto(`${base}/sandbox/inspector`, { waitUntil: 'load' });

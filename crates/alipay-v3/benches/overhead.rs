@@ -67,8 +67,8 @@ impl Fixture {
             QueryEncoding::Rfc3986,
         );
         let auth = sign::auth_string(APP_ID, None, NONCE, TS.parse().unwrap());
-        let request_to_sign = sign::request_string_to_sign(&auth, "GET", &uri, "", None);
-        let header = sign::sign_request(&key, &auth, "GET", &uri, "", None);
+        let request_to_sign = sign::request_string_to_sign(&auth, &sign::RequestTarget::new("GET", &uri));
+        let header = sign::sign_request(&key, &auth, &sign::RequestTarget::new("GET", &uri));
         let request_sig_raw = STANDARD.decode(verify::AuthorizationHeader::parse(&header).unwrap().signature).unwrap();
         let response_to_sign = sign::response_string_to_sign(TS, NONCE, BODY);
         let response_sig = sign::sign_response(&key, TS, NONCE, BODY);
@@ -96,7 +96,7 @@ impl Fixture {
 /// Client: string-to-sign, RSA, base64, the `authorization` header.
 #[inline(never)]
 fn sdk_sign_request(f: &Fixture) -> String {
-    sign::sign_request(&f.key, black_box(&f.auth), "GET", black_box(&f.uri), "", None)
+    sign::sign_request(&f.key, black_box(&f.auth), &sign::RequestTarget::new("GET", black_box(&f.uri)))
 }
 
 /// Client: string-to-sign over the body, base64-decode, RSA verify.
@@ -109,7 +109,7 @@ fn sdk_verify_response(f: &Fixture) -> bool {
 #[inline(never)]
 fn sdk_verify_request(f: &Fixture) -> bool {
     let auth = verify::AuthorizationHeader::parse(black_box(&f.header)).unwrap();
-    verify::verify_request(&f.public, &auth, "GET", black_box(&f.uri), "", None).is_ok()
+    verify::verify_request(&f.public, &auth, &sign::RequestTarget::new("GET", black_box(&f.uri))).is_ok()
 }
 
 /// Server: string-to-sign over the body, RSA, base64.

@@ -57,12 +57,12 @@ fn request_signing(c: &mut Criterion) {
     let rng = SystemRandom::new();
     let uri = query::request_uri(PATH, query_pairs(), QueryEncoding::Rfc3986);
     let auth = sign::auth_string(APP_ID, None, NONCE, TS);
-    let to_sign = sign::request_string_to_sign(&auth, "GET", &uri, "", None);
+    let to_sign = sign::request_string_to_sign(&auth, &sign::RequestTarget::new("GET", &uri));
 
     let mut g = c.benchmark_group("sign_request");
     g.bench_function("bare_aws_lc", |b| b.iter(|| bare_sign(&pair, &rng, black_box(to_sign.as_bytes()))));
     g.bench_function("sdk", |b| {
-        b.iter(|| sign::sign_request(&key, black_box(&auth), "GET", black_box(&uri), "", None))
+        b.iter(|| sign::sign_request(&key, black_box(&auth), &sign::RequestTarget::new("GET", black_box(&uri))))
     });
     // What a client does per request besides the RSA operation: nonce, timestamp, URI, auth string.
     g.bench_function("sdk_full_prepare", |b| {
@@ -70,7 +70,7 @@ fn request_signing(c: &mut Criterion) {
             let nonce = alipay_v3::new_nonce();
             let auth = sign::auth_string(APP_ID, None, &nonce, alipay_v3::now_millis());
             let uri = query::request_uri(PATH, query_pairs(), QueryEncoding::Rfc3986);
-            sign::sign_request(&key, &auth, "GET", &uri, "", None)
+            sign::sign_request(&key, &auth, &sign::RequestTarget::new("GET", &uri))
         })
     });
     g.finish();
@@ -103,8 +103,8 @@ fn server_side(c: &mut Criterion) {
     let bare = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public.spki_der()).unwrap();
     let uri = query::request_uri(PATH, query_pairs(), QueryEncoding::Rfc3986);
     let auth = sign::auth_string(APP_ID, None, NONCE, TS);
-    let header = sign::sign_request(&key, &auth, "GET", &uri, "", None);
-    let to_sign = sign::request_string_to_sign(&auth, "GET", &uri, "", None);
+    let header = sign::sign_request(&key, &auth, &sign::RequestTarget::new("GET", &uri));
+    let to_sign = sign::request_string_to_sign(&auth, &sign::RequestTarget::new("GET", &uri));
     let parsed = verify::AuthorizationHeader::parse(&header).unwrap();
     let sig_raw = STANDARD.decode(&parsed.signature).unwrap();
 
@@ -114,7 +114,7 @@ fn server_side(c: &mut Criterion) {
     g.bench_function("sdk_parse_and_verify", |b| {
         b.iter(|| {
             let auth = verify::AuthorizationHeader::parse(black_box(&header)).unwrap();
-            verify::verify_request(&public, &auth, "GET", black_box(&uri), "", None).unwrap()
+            verify::verify_request(&public, &auth, &sign::RequestTarget::new("GET", black_box(&uri))).unwrap()
         })
     });
     g.finish();

@@ -137,10 +137,10 @@ fn sign_request(case: &Map<String, Value>) -> Outcome {
         }
     };
     let (method, uri, body) = (str_field(case, "method")?, str_field(case, "request_uri")?, str_field(case, "body")?);
-    let token = opt_str(case, "app_auth_token")?;
+    let target = sign::RequestTarget { method, uri, body, app_auth_token: opt_str(case, "app_auth_token")? };
     Ok(json!({
-        "string_to_sign": sign::request_string_to_sign(&auth, method, uri, body, token),
-        "authorization": sign::sign_request(&key, &auth, method, uri, body, token),
+        "string_to_sign": sign::request_string_to_sign(&auth, &target),
+        "authorization": sign::sign_request(&key, &auth, &target),
         "auth_string": auth,
     }))
 }
@@ -152,14 +152,13 @@ fn verify_request(case: &Map<String, Value>) -> Outcome {
         // A header that does not parse cannot verify; report it like a mismatch.
         Err(e) => return Ok(json!({ "valid": false, "reason": format!("authorization: {e}") })),
     };
-    let res = verify::verify_request(
-        &key,
-        &header,
-        str_field(case, "method")?,
-        str_field(case, "request_uri")?,
-        str_field(case, "body")?,
-        opt_str(case, "app_auth_token")?,
-    );
+    let target = sign::RequestTarget {
+        method: str_field(case, "method")?,
+        uri: str_field(case, "request_uri")?,
+        body: str_field(case, "body")?,
+        app_auth_token: opt_str(case, "app_auth_token")?,
+    };
+    let res = verify::verify_request(&key, &header, &target);
     let mut out = validity(res.map_err(|e| e.to_string()));
     out["app_id"] = json!(header.app_id);
     out["app_cert_sn"] = json!(header.app_cert_sn);

@@ -11,9 +11,12 @@
 //! assert_eq!(cert::cert_sn(&pem).unwrap(), "7513daaaa48aa3ba2e4018d84402479c");
 //! ```
 
+use der::asn1::{AnyRef, IntRef};
+use der::{Decode, Encode, Header, SliceReader, Tag, TagNumber, Tagged};
 use md5::{Digest, Md5};
+use x509_cert::name::Name;
+use x509_cert::Certificate;
 
-use crate::der::{self, Reader};
 use crate::error::CertError;
 use crate::pem;
 
@@ -36,34 +39,20 @@ const MAX_SERIAL_OCTETS: usize = 20;
 impl CertInfo {
     /// Reads one certificate from DER.
     pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
-        let mut cert = der::single(der, der::SEQUENCE).map_err(CertError::Der)?;
-        let tbs = cert.expect(der::SEQUENCE).map_err(CertError::Der)?;
-        let sig_alg = cert.expect(der::SEQUENCE).map_err(CertError::Der)?;
-        let sig_oid = Reader::new(sig_alg.content).expect(der::OID).map_err(CertError::Der)?;
-        let signature_algorithm_oid = der::oid_string(sig_oid.content).map_err(CertError::Der)?;
-
-        let mut tbs = Reader::new(tbs.content);
-        let mut first = tbs.read().map_err(CertError::Der)?;
-        if first.tag == 0xa0 {
-            first = tbs.read().map_err(CertError::Der)?;
-        }
-        if first.tag != der::INTEGER {
-            return Err(CertError::Der("serial number is not an INTEGER"));
-        }
-        // RFC 5280 caps serials at 20 octets; the decimal conversion is quadratic in the length,
-        // so a longer one (a hostile certificate) is refused before it runs.
-        let significant = first.content.iter().skip_while(|&&b| b == 0).count();
-        if significant > MAX_SERIAL_OCTETS {
+        // RFC 5280 caps serials at 20 octets and the decimal conversion is quadratic in the
+        // length: the serial is looked at first, so a longer one (a hostile certificate) is
+        // refused by name before anything else is decoded or converted.
+        if serial_octets(der).map_err(der_error)? > MAX_SERIAL_OCTETS {
             return Err(CertError::Der("serial number is longer than 20 octets (RFC 5280)"));
         }
-        let serial_decimal = der::be_to_decimal(first.content);
-        tbs.expect(der::SEQUENCE).map_err(CertError::Der)?; // signature
-        let issuer = tbs.expect(der::SEQUENCE).map_err(CertError::Der)?;
-        let issuer_dn = rfc2253(issuer.content)?;
-        tbs.expect(der::SEQUENCE).map_err(CertError::Der)?; // validity
-        tbs.expect(der::SEQUENCE).map_err(CertError::Der)?; // subject
-        let spki = tbs.expect(der::SEQUENCE).map_err(CertError::Der)?;
-        Ok(CertInfo { issuer_dn, serial_decimal, signature_algorithm_oid, spki_der: spki.raw.to_vec() })
+        let cert = Certificate::from_der(der).map_err(der_error)?;
+        let tbs = cert.tbs_certificate();
+        Ok(CertInfo {
+            issuer_dn: rfc2253(tbs.issuer())?,
+            serial_decimal: be_to_decimal(tbs.serial_number().as_bytes()),
+            signature_algorithm_oid: cert.signature_algorithm().oid.to_string(),
+            spki_der: tbs.subject_public_key_info().to_der().map_err(der_error)?,
+        })
     }
 
     /// The exact string that is hashed: issuer DN followed by the decimal serial.
@@ -106,7 +95,7 @@ pub fn parse_bundle(text: &str) -> Result<Vec<CertInfo>, CertError> {
 
 /// Parses a certificate file given as bytes: PEM text or raw DER.
 pub fn parse_bundle_bytes(bytes: &[u8]) -> Result<Vec<CertInfo>, CertError> {
-    if bytes.first() == Some(&der::SEQUENCE) {
+    if bytes.first() == Some(&0x30) {
         return Ok(vec![CertInfo::from_der(bytes)?]);
     }
     let text = std::str::from_utf8(bytes).map_err(|_| CertError::NoCertificate)?;
@@ -142,20 +131,71 @@ fn short_name(oid: &str) -> Option<&'static str> {
     })
 }
 
-fn rfc2253(name: &[u8]) -> Result<String, CertError> {
-    let mut rdns = Vec::new();
-    let mut r = Reader::new(name);
-    while !r.is_empty() {
-        let set = r.expect(der::SET).map_err(CertError::Der)?;
-        let mut attrs = Vec::new();
-        let mut s = Reader::new(set.content);
-        while !s.is_empty() {
-            let atv = s.expect(der::SEQUENCE).map_err(CertError::Der)?;
-            let mut a = Reader::new(atv.content);
-            let oid = a.expect(der::OID).map_err(CertError::Der)?;
-            let oid = der::oid_string(oid.content).map_err(CertError::Der)?;
-            let value = a.read().map_err(CertError::Der)?;
-            let text = string_value(value.tag, value.content)?;
+/// The serial's significant octets, read ahead of the full decode.
+fn serial_octets(der: &[u8]) -> der::Result<usize> {
+    let mut r = SliceReader::new(der)?;
+    Header::decode(&mut r)?; // Certificate
+    Header::decode(&mut r)?; // TBSCertificate
+    if Tag::peek(&r)? == (Tag::ContextSpecific { constructed: true, number: TagNumber(0) }) {
+        AnyRef::decode(&mut r)?; // version
+    }
+    let serial = IntRef::decode(&mut r)?;
+    Ok(serial.as_bytes().iter().skip_while(|&&b| b == 0).count())
+}
+
+/// The parser's error as a fixed text (it never quotes the input).
+fn der_error(e: der::Error) -> CertError {
+    use der::ErrorKind as K;
+    CertError::Der(match e.kind() {
+        K::Incomplete { .. } => "truncated element",
+        K::TrailingData { .. } => "trailing data",
+        K::IndefiniteLength => "indefinite length",
+        K::Length { .. } | K::Overlength | K::Overflow => "bad length",
+        K::Noncanonical { .. } => "not in canonical DER form",
+        K::TagUnexpected { .. } | K::TagUnknown { .. } | K::TagNumberInvalid => "unexpected element",
+        K::OidMalformed => "malformed OID",
+        K::DateTime => "bad validity time",
+        K::SetOrdering => "SET OF out of order",
+        K::Utf8(_) => "string is not UTF-8",
+        K::Value { .. } => "value out of range",
+        _ => "not an X.509 certificate",
+    })
+}
+
+/// Unsigned big-endian bytes to decimal (the serial, as the official SDKs print it).
+fn be_to_decimal(bytes: &[u8]) -> String {
+    let mut num: Vec<u8> = bytes.iter().copied().skip_while(|&b| b == 0).collect();
+    if num.is_empty() {
+        return "0".into();
+    }
+    let mut digits = Vec::new();
+    while !num.is_empty() {
+        let mut rem = 0u32;
+        let mut next = Vec::with_capacity(num.len());
+        for &b in &num {
+            let cur = (rem << 8) | b as u32;
+            let q = cur / 10;
+            rem = cur % 10;
+            if !(next.is_empty() && q == 0) {
+                next.push(q as u8);
+            }
+        }
+        digits.push(b'0' + rem as u8);
+        num = next;
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+/// The issuer as the official SDKs print it: last RDN first, short names, `,` between RDNs and
+/// `+` inside one, values escaped.
+fn rfc2253(name: &Name) -> Result<String, CertError> {
+    let mut rdns = Vec::with_capacity(name.len());
+    for rdn in name.iter_rdn() {
+        let mut attrs = Vec::with_capacity(rdn.len());
+        for atv in rdn.iter() {
+            let oid = atv.oid.to_string();
+            let text = string_value(atv.value.tag(), atv.value.value())?;
             let key = short_name(&oid).map(str::to_string).unwrap_or(oid);
             attrs.push(format!("{key}={}", escape(&text)));
         }
@@ -165,18 +205,22 @@ fn rfc2253(name: &[u8]) -> Result<String, CertError> {
     Ok(rdns.join(","))
 }
 
-fn string_value(tag: u8, content: &[u8]) -> Result<String, CertError> {
+fn string_value(tag: Tag, content: &[u8]) -> Result<String, CertError> {
     match tag {
-        // BMPString: UTF-16BE
-        0x1e => {
+        // UTF-16BE
+        Tag::BmpString => {
             if content.len() % 2 != 0 {
                 return Err(CertError::Der("odd BMPString"));
             }
             let units: Vec<u16> = content.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
             String::from_utf16(&units).map_err(|_| CertError::Der("bad BMPString"))
         }
-        // UTF8String, PrintableString, T61String, IA5String, VisibleString, NumericString
-        0x0c | 0x13 | 0x14 | 0x16 | 0x1a | 0x12 => {
+        Tag::Utf8String
+        | Tag::PrintableString
+        | Tag::TeletexString
+        | Tag::Ia5String
+        | Tag::VisibleString
+        | Tag::NumericString => {
             String::from_utf8(content.to_vec()).map_err(|_| CertError::Der("attribute value is not UTF-8"))
         }
         _ => Err(CertError::Der("unsupported attribute value type")),
@@ -202,6 +246,34 @@ fn escape(v: &str) -> String {
 mod tests {
     use super::*;
 
+    const SEQUENCE: u8 = 0x30;
+    const INTEGER: u8 = 0x02;
+    const OID: u8 = 0x06;
+    const BIT_STRING: u8 = 0x03;
+
+    #[test]
+    fn decimal() {
+        assert_eq!(be_to_decimal(&[0]), "0");
+        assert_eq!(be_to_decimal(&[0x01, 0x00]), "256");
+        assert_eq!(be_to_decimal(&[0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), "18446744073709551615");
+    }
+
+    #[test]
+    fn fixture_fields() {
+        let pem = include_str!("../tests/fixtures/alipayCertPublicKey_RSA2.crt");
+        let c = &parse_bundle(pem).unwrap()[0];
+        assert_eq!(c.signature_algorithm_oid, "1.2.840.113549.1.1.11");
+        assert!(c.is_rsa_signed());
+        assert_eq!(c.public_key().unwrap().spki_der(), c.spki_der.as_slice());
+    }
+
+    #[test]
+    fn truncated_and_overlong_elements_are_errors() {
+        for bad in [&[0x30, 0x05, 0x01][..], &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff], &[0x30], &[0x02, 0x01, 0x05]] {
+            assert!(matches!(CertInfo::from_der(bad), Err(CertError::Der(_))), "{bad:02x?}");
+        }
+    }
+
     #[test]
     fn garbage_is_an_error() {
         assert!(parse_bundle("").is_err());
@@ -226,9 +298,9 @@ mod tests {
     }
 
     fn cert_with_serial(serial: &[u8]) -> Vec<u8> {
-        let tbs = tlv(der::SEQUENCE, &tlv(der::INTEGER, serial));
-        let alg = tlv(der::SEQUENCE, &tlv(der::OID, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]));
-        tlv(der::SEQUENCE, &[tbs, alg, tlv(der::BIT_STRING, &[0])].concat())
+        let tbs = tlv(SEQUENCE, &tlv(INTEGER, serial));
+        let alg = tlv(SEQUENCE, &tlv(OID, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]));
+        tlv(SEQUENCE, &[tbs, alg, tlv(BIT_STRING, &[0])].concat())
     }
 
     /// A megabyte-long serial used to take minutes in the decimal conversion; it is refused at once.

@@ -75,9 +75,6 @@ pub enum CertError {
     /// A root bundle held no RSA-signed certificate.
     #[error("root bundle holds no RSA-signed certificate")]
     NoRsaRoot,
-    /// Issuing a certificate failed.
-    #[error("certificate issuance failed: {0}")]
-    Issue(String),
 }
 
 /// The `authorization` header of a request could not be parsed.

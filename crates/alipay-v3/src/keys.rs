@@ -13,7 +13,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use zeroize::Zeroizing;
 
-use crate::der::{self, Reader};
+use der::asn1::AnyRef;
+use der::{Decode, Reader, SliceReader, Tag, Tagged};
+
 use crate::error::{KeyError, SignatureError};
 use crate::pem;
 
@@ -126,17 +128,18 @@ impl PrivateKey {
 /// Tells PKCS#1 from PKCS#8 by structure. Non-RSA PKCS#8 keys are refused here.
 pub fn sniff_private(der: &[u8]) -> Result<PrivateKeyFormat, KeyError> {
     const EXPECTED: KeyError = KeyError::Format { expected: "a PKCS#1 or PKCS#8 RSA private key" };
-    let mut seq = der::single(der, der::SEQUENCE).map_err(|_| EXPECTED)?;
-    let version = seq.expect(der::INTEGER).map_err(|_| EXPECTED)?;
-    if version.content != [0] {
+    let mut seq = sequence(der).ok_or(EXPECTED)?;
+    let version = element(&mut seq, Some(Tag::Integer)).ok_or(EXPECTED)?;
+    if version.value() != [0] {
         return Err(EXPECTED);
     }
-    let next = seq.read().map_err(|_| EXPECTED)?;
-    match next.tag {
-        der::INTEGER => Ok(PrivateKeyFormat::Pkcs1),
-        der::SEQUENCE => {
-            let oid = Reader::new(next.content).expect(der::OID).map_err(|_| EXPECTED)?;
-            if oid.content != RSA_ENCRYPTION_OID {
+    let next = element(&mut seq, None).ok_or(EXPECTED)?;
+    match next.tag() {
+        Tag::Integer => Ok(PrivateKeyFormat::Pkcs1),
+        Tag::Sequence => {
+            let mut alg = SliceReader::new(next.value()).map_err(|_| EXPECTED)?;
+            let oid = element(&mut alg, Some(Tag::ObjectIdentifier)).ok_or(EXPECTED)?;
+            if oid.value() != RSA_ENCRYPTION_OID {
                 return Err(KeyError::Format { expected: "an RSA key (this PKCS#8 key is another algorithm)" });
             }
             Ok(PrivateKeyFormat::Pkcs8)
@@ -193,7 +196,7 @@ impl PublicKey {
         const EXPECTED: KeyError = KeyError::Format { expected: "an SPKI or PKCS#1 RSA public key" };
         // aws-lc ignores bytes after the key: refuse them, so a key has one accepted encoding
         // (found by the `public_key` fuzz target).
-        der::single(der, der::SEQUENCE).map_err(|_| EXPECTED)?;
+        sequence(der).ok_or(EXPECTED)?;
         let rsa = aws_lc_rs::rsa::PublicKey::from_der(der).map_err(|_| EXPECTED)?;
         let spki = rsa.as_der().map_err(|_| KeyError::Format { expected: "an RSA public key" })?;
         Self::from_checked_spki(spki.as_ref())
@@ -279,10 +282,22 @@ const RSA_ALGORITHM_ID: &[u8] =
 
 /// SPKI exactly as aws-lc writes it: the canonical RSA algorithm id, a BIT STRING, nothing else.
 fn is_canonical_rsa_spki(der: &[u8]) -> bool {
-    let Ok(mut seq) = der::single(der, der::SEQUENCE) else { return false };
-    matches!(seq.read(), Ok(t) if t.raw == RSA_ALGORITHM_ID)
-        && matches!(seq.read(), Ok(t) if t.tag == der::BIT_STRING)
-        && seq.is_empty()
+    let Some(mut seq) = sequence(der) else { return false };
+    // DER lengths are minimal, so the tag and content fix the whole encoding.
+    element(&mut seq, Some(Tag::Sequence)).is_some_and(|alg| alg.value() == &RSA_ALGORITHM_ID[2..])
+        && element(&mut seq, Some(Tag::BitString)).is_some()
+        && seq.is_finished()
+}
+
+/// A reader over the content of `der`, which must be exactly one SEQUENCE.
+fn sequence(der: &[u8]) -> Option<SliceReader<'_>> {
+    let seq = AnyRef::from_der(der).ok().filter(|a| a.tag() == Tag::Sequence)?;
+    SliceReader::new(seq.value()).ok()
+}
+
+/// The next element, when there is one (and it has `tag`, if given).
+fn element<'a>(r: &mut SliceReader<'a>, tag: Option<Tag>) -> Option<AnyRef<'a>> {
+    AnyRef::decode(r).ok().filter(|a| tag.is_none_or(|t| a.tag() == t))
 }
 
 #[cfg(test)]

@@ -15,16 +15,16 @@
 //! use alipay_v3::{keys::PrivateKey, sign, verify};
 //! let key = PrivateKey::generate().unwrap();
 //! let auth = sign::auth_string("2021000122671080", None, "nonce-1", 1717756911576);
-//! let header = sign::sign_request(&key, &auth, "GET", "/v3/x?a=1", "", None);
+//! let target = sign::RequestTarget::new("GET", "/v3/x?a=1");
+//! let header = sign::sign_request(&key, &auth, &target);
 //! let parsed = verify::AuthorizationHeader::parse(&header).unwrap();
-//! verify::verify_request(&key.public_key(), &parsed, "GET", "/v3/x?a=1", "", None).unwrap();
+//! verify::verify_request(&key.public_key(), &parsed, &target).unwrap();
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod aes;
 pub mod cert;
-mod der;
 pub mod diagnose;
 pub mod error;
 pub mod headers;

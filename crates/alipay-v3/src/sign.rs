@@ -22,21 +22,45 @@ pub fn auth_string(app_id: &str, app_cert_sn: Option<&str>, nonce: &str, timesta
     s
 }
 
+/// What a request signature covers besides the authString: the method, the exact
+/// request-target, the exact body and the ISV token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestTarget<'a> {
+    /// HTTP method (signed upper-cased).
+    pub method: &'a str,
+    /// The exact request-target sent: path, `?`, query.
+    pub uri: &'a str,
+    /// The exact body text: ciphertext when encrypted, `""` when none.
+    pub body: &'a str,
+    /// `alipay-app-auth-token`; signed only when non-empty.
+    pub app_auth_token: Option<&'a str>,
+}
+
+impl<'a> RequestTarget<'a> {
+    /// A request without body or token.
+    pub fn new(method: &'a str, uri: &'a str) -> Self {
+        RequestTarget { method, uri, body: "", app_auth_token: None }
+    }
+
+    /// With this body text.
+    pub fn body(self, body: &'a str) -> Self {
+        RequestTarget { body, ..self }
+    }
+
+    /// With this ISV token (`None` or `""`: none).
+    pub fn app_auth_token(self, app_auth_token: Option<&'a str>) -> Self {
+        RequestTarget { app_auth_token, ..self }
+    }
+}
+
 /// `authString LF METHOD LF REQUEST_URI LF BODY LF [APP_AUTH_TOKEN LF]`.
 ///
-/// `request_uri` is the exact request-target sent (path, `?`, query); `body` the exact body
-/// text (ciphertext when encrypted, `""` when none). The token line appears only when the
-/// token is non-empty.
-pub fn request_string_to_sign(
-    auth_string: &str,
-    method: &str,
-    request_uri: &str,
-    body: &str,
-    app_auth_token: Option<&str>,
-) -> String {
+/// The token line appears only when the token is non-empty.
+pub fn request_string_to_sign(auth_string: &str, target: &RequestTarget<'_>) -> String {
+    let RequestTarget { method, uri, body, app_auth_token } = *target;
     let token = app_auth_token.filter(|t| !t.is_empty());
     let mut s = String::with_capacity(
-        auth_string.len() + method.len() + request_uri.len() + body.len() + token.map_or(0, |t| t.len() + 1) + 4,
+        auth_string.len() + method.len() + uri.len() + body.len() + token.map_or(0, |t| t.len() + 1) + 4,
     );
     s.push_str(auth_string);
     s.push('\n');
@@ -44,7 +68,7 @@ pub fn request_string_to_sign(
         s.push(c.to_ascii_uppercase());
     }
     s.push('\n');
-    s.push_str(request_uri);
+    s.push_str(uri);
     s.push('\n');
     s.push_str(body);
     s.push('\n');
@@ -56,15 +80,8 @@ pub fn request_string_to_sign(
 }
 
 /// Signs a request and returns the full `authorization` header value.
-pub fn sign_request(
-    key: &PrivateKey,
-    auth_string: &str,
-    method: &str,
-    request_uri: &str,
-    body: &str,
-    app_auth_token: Option<&str>,
-) -> String {
-    let content = request_string_to_sign(auth_string, method, request_uri, body, app_auth_token);
+pub fn sign_request(key: &PrivateKey, auth_string: &str, target: &RequestTarget<'_>) -> String {
+    let content = request_string_to_sign(auth_string, target);
     let sig = key.sign(content.as_bytes());
     let mut h = String::with_capacity(SCHEME.len() + auth_string.len() + sig.len() + 8);
     h.push_str(SCHEME);

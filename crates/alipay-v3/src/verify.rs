@@ -3,7 +3,7 @@
 use crate::error::{AuthHeaderError, SignatureError};
 use crate::headers::SCHEME;
 use crate::keys::PublicKey;
-use crate::sign::{request_string_to_sign, response_string_to_sign};
+use crate::sign::{request_string_to_sign, response_string_to_sign, RequestTarget};
 
 /// Client half: verifies `alipay-signature` over `ts LF nonce LF body LF`, `body` being the
 /// raw response bytes (the ciphertext for encrypted responses).
@@ -97,12 +97,9 @@ fn required<'a>(v: Option<&'a str>, name: &'static str) -> Result<&'a str, AuthH
 pub fn verify_request(
     key: &PublicKey,
     auth: &AuthorizationHeader,
-    method: &str,
-    request_uri: &str,
-    body: &str,
-    app_auth_token: Option<&str>,
+    target: &RequestTarget<'_>,
 ) -> Result<(), SignatureError> {
-    let content = request_string_to_sign(&auth.auth_string, method, request_uri, body, app_auth_token);
+    let content = request_string_to_sign(&auth.auth_string, target);
     key.verify(content.as_bytes(), &auth.signature)
 }
 

@@ -52,11 +52,12 @@ proptest! {
     ) {
         let uri = query::request_uri(&path, q.iter().map(|(a, b)| (a.as_str(), b.as_str())), query::QueryEncoding::Rfc3986);
         let auth = sign::auth_string("2021000122671080", None, &nonce, ts);
-        let header = sign::sign_request(key(), &auth, &m, &uri, &body, token.as_deref());
+        let target = sign::RequestTarget { method: &m, uri: &uri, body: &body, app_auth_token: token.as_deref() };
+        let header = sign::sign_request(key(), &auth, &target);
         let parsed = verify::AuthorizationHeader::parse(&header).unwrap();
         prop_assert_eq!(parsed.timestamp_ms, ts);
         let public = key().public_key();
-        prop_assert!(verify::verify_request(&public, &parsed, &m, &uri, &body, token.as_deref()).is_ok());
+        prop_assert!(verify::verify_request(&public, &parsed, &target).is_ok());
         // the query decodes back to what was encoded
         if let Some((_, raw)) = uri.split_once('?') {
             let back = query::parse_query(raw).unwrap();
@@ -64,7 +65,7 @@ proptest! {
         }
         // any single-byte change of method, target, body, token, timestamp or nonce fails
         let fails = |m: &str, uri: &str, body: &str, token: Option<&str>, p: &verify::AuthorizationHeader| {
-            verify::verify_request(&public, p, m, uri, body, token).is_err()
+            verify::verify_request(&public, p, &sign::RequestTarget { method: m, uri, body, app_auth_token: token }).is_err()
         };
         match field {
             0 => { let m2 = if m == "GET" { "POST" } else { "GET" }; prop_assert!(fails(m2, &uri, &body, token.as_deref(), &parsed)); }

@@ -82,15 +82,20 @@ fn request_signing_vectors_v1_to_v7() {
             );
             assert_eq!(auth, s(&t["auth_string"]), "{id}");
             let token = t.get("app_auth_token").and_then(Value::as_str);
-            let sts = sign::request_string_to_sign(&auth, s(&t["method"]), s(&t["request_uri"]), s(&t["body"]), token);
+            let target = sign::RequestTarget {
+                method: s(&t["method"]),
+                uri: s(&t["request_uri"]),
+                body: s(&t["body"]),
+                app_auth_token: token,
+            };
+            let sts = sign::request_string_to_sign(&auth, &target);
             assert_eq!(sts, s(&t["string_to_sign"]), "{id}");
-            let header = sign::sign_request(&key, &auth, s(&t["method"]), s(&t["request_uri"]), s(&t["body"]), token);
+            let header = sign::sign_request(&key, &auth, &target);
             assert_eq!(header, s(&t["authorization"]), "{id} with {form}");
             // server half accepts it
             let parsed = verify::AuthorizationHeader::parse(&header).unwrap();
             assert_eq!(parsed.signature, s(&t["signature"]));
-            verify::verify_request(&public, &parsed, s(&t["method"]), s(&t["request_uri"]), s(&t["body"]), token)
-                .unwrap();
+            verify::verify_request(&public, &parsed, &target).unwrap();
         }
     }
 }

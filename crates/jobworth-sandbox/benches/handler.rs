@@ -82,7 +82,7 @@ fn handler(c: &mut Criterion) {
     });
     let signed = || {
         let a = sign::auth_string(APP_ID, None, &alipay_v3::new_nonce(), alipay_v3::now_millis());
-        let header = sign::sign_request(&app_key, &a, "GET", &uri, "", None);
+        let header = sign::sign_request(&app_key, &a, &sign::RequestTarget::new("GET", &uri));
         Request::get(uri.as_str()).header("authorization", header).body(Body::empty()).unwrap()
     };
     let (status, body) = rt.block_on(call(&router, signed()));
@@ -108,15 +108,12 @@ fn handler(c: &mut Criterion) {
     let header = sign::sign_request(
         &app_key,
         &sign::auth_string(APP_ID, None, &alipay_v3::new_nonce(), alipay_v3::now_millis()),
-        "GET",
-        &uri,
-        "",
-        None,
+        &sign::RequestTarget::new("GET", &uri),
     );
     g.bench_function("bare_verify_and_sign", |b| {
         b.iter(|| {
             let parsed = verify::AuthorizationHeader::parse(black_box(&header)).unwrap();
-            verify::verify_request(&app_public, &parsed, "GET", &uri, "", None).unwrap();
+            verify::verify_request(&app_public, &parsed, &sign::RequestTarget::new("GET", &uri)).unwrap();
             sign::ResponseSignature::new(&server_key, black_box(&body))
         })
     });

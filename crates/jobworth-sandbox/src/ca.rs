@@ -2,7 +2,7 @@
 //! certificates issued over the public keys apps register.
 //!
 //! Names use only C, O, OU, CN with plain ASCII values so every official SDK computes the same
-//! SN (protocol §4.1). SNs are computed with `alipay_v3::cert`, the code the SDK uses.
+//! SN. SNs are computed with `alipay_v3::cert`, the code the SDK uses.
 
 use std::fmt;
 
@@ -12,6 +12,8 @@ use rcgen::{
     BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType, DnValue, IsCa, KeyPair,
     KeyUsagePurpose, PublicKeyData, SerialNumber, SignatureAlgorithm,
 };
+use x509_cert::der::Decode;
+use x509_cert::spki::SubjectPublicKeyInfoRef;
 
 use crate::store::KeyRow;
 
@@ -85,33 +87,9 @@ impl PublicKeyData for RsaPublic {
     }
 }
 
-/// Reads one DER TLV: returns (tag, content, rest).
-fn tlv(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = der.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return None;
-    }
-    Some((tag, &rest[..len], &rest[len..]))
-}
-
-/// The BIT STRING payload of a `SubjectPublicKeyInfo`.
+/// The BIT STRING payload of a `SubjectPublicKeyInfo` (for RSA: the PKCS#1 `RSAPublicKey`).
 fn spki_subject_public_key(spki: &[u8]) -> Option<&[u8]> {
-    let (0x30, seq, _) = tlv(spki)? else { return None };
-    let (0x30, _alg, rest) = tlv(seq)? else { return None };
-    let (0x03, bits, _) = tlv(rest)? else { return None };
-    let (&unused, key) = bits.split_first()?;
-    (unused == 0).then_some(key)
+    SubjectPublicKeyInfoRef::from_der(spki).ok()?.subject_public_key.as_bytes()
 }
 
 fn rcgen_key(key: &PrivateKey) -> Result<KeyPair, CaError> {
@@ -269,8 +247,19 @@ mod tests {
     #[test]
     fn spki_parsing() {
         assert_eq!(spki_subject_public_key(&[]), None);
-        assert_eq!(spki_subject_public_key(&[0x30, 0x05, 0x30, 0x00, 0x03, 0x01, 0x00]), Some(&[][..]));
+        // rsaEncryption, NULL parameters, an empty key.
+        let empty_key = [
+            0x30, 0x12, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00, 0x03,
+            0x01, 0x00,
+        ];
+        assert_eq!(spki_subject_public_key(&empty_key), Some(&[][..]));
+        // An algorithm identifier without its OID is no SPKI.
+        assert_eq!(spki_subject_public_key(&[0x30, 0x05, 0x30, 0x00, 0x03, 0x01, 0x00]), None);
         assert_eq!(spki_subject_public_key(&[0x30, 0x85, 0, 0, 0, 0, 0]), None);
         assert_eq!(spki_subject_public_key(&[0x30, 0x10, 0x30]), None);
+        // A real key: the payload is its PKCS#1 form, which aws-lc reads back as the same key.
+        let key = PrivateKey::generate().unwrap().public_key();
+        let pkcs1 = spki_subject_public_key(key.spki_der()).unwrap();
+        assert_eq!(PublicKey::from_der(pkcs1).unwrap(), key);
     }
 }

@@ -68,7 +68,8 @@ pub(crate) async fn open(state: &AppState, order_str: &str) -> Result<(Desk, boo
 /// Parses and verifies an order string: its parameters and the app that signed it. A refused
 /// signature says whether the key or the string-to-sign was wrong.
 async fn verify_order(state: &AppState, order_str: &str) -> Result<(OrderParams, AppRecord), Refusal> {
-    let params = parse_order_string(order_str).map_err(|e| ApiError::Invalid(format!("order string: {e}")))?;
+    // The core's errors already begin with "order string".
+    let params = parse_order_string(order_str).map_err(|e| ApiError::Invalid(e.to_string()))?;
     let app_id = params.get("app_id").ok_or_else(|| ApiError::Invalid("order string has no app_id".into()))?;
     let content = sign_content(&params.0);
     log::note(|n| n.signed(app_id, Some(&content)));
@@ -103,7 +104,7 @@ async fn verify_order(state: &AppState, order_str: &str) -> Result<(OrderParams,
             Err(ApiError::Internal("an order string signature failed once and verified once".into()).into())
         }
         Err(e @ (OrderStringError::Encoding(_) | OrderStringError::Duplicate(_))) => {
-            Err(ApiError::Invalid(format!("order string: {e}")).into())
+            Err(ApiError::Invalid(e.to_string()).into())
         }
         Err(OrderStringError::SignType) => Err(Refusal::gateway(
             Diagnosis::WrongSignType,
@@ -115,7 +116,7 @@ async fn verify_order(state: &AppState, order_str: &str) -> Result<(OrderParams,
         )),
         Err(other) => Err(ApiError::gateway(
             code::INVALID_SIGNATURE,
-            format!("验签出错 (order string: {other}; RSA2 over the sorted parameters, sign excluded)"),
+            format!("验签出错 ({other}; RSA2 over the sorted parameters, sign excluded)"),
         )
         .into()),
     }

@@ -78,7 +78,7 @@ async fn full_flow_in_key_mode() {
     let err = query(&client, &conn, &tok).send().await.unwrap_err();
     assert_eq!(err.api_code(), Some(&ErrorCode::TokenInvalid));
     let api = err.as_api().unwrap();
-    assert_eq!(api.status.as_u16(), 400);
+    assert_eq!(api.response.status.as_u16(), 400);
     assert!(api.signed, "error answers are signed by default");
     assert!(err.trace_id().is_some_and(|t| t.len() == 32));
 
@@ -130,8 +130,8 @@ async fn certificate_mode_and_aes() {
         .service_id(SERVICE_ID);
     assert_eq!(q.send().await.unwrap().identity_result, IdentityResult::WaitingVerify);
 
-    // A re-registration issues a new app cert: the old one no longer exists.
-    h.register(APP, &app_key(), None).await;
+    // Replacing the registration issues a new app cert: the old one no longer exists.
+    h.replace(APP, &app_key(), None).await;
     let err = query(&client, "conn-c", "tok-c").send().await.unwrap_err();
     assert_eq!(err.api_code(), Some(&ErrorCode::AppCertNotExist));
     // And the app no longer has an AES key.

@@ -26,7 +26,8 @@ pub fn authorization(
     token: Option<&str>,
 ) -> String {
     let auth = alipay_v3::sign::auth_string(app_id, app_cert_sn, nonce, ts);
-    alipay_v3::sign::sign_request(key, &auth, method, target, body, token)
+    let target = alipay_v3::sign::RequestTarget { method, uri: target, body, app_auth_token: token };
+    alipay_v3::sign::sign_request(key, &auth, &target)
 }
 
 /// A fresh, correct `authorization` (new nonce, now) by `app_id` in key mode.
@@ -71,7 +72,8 @@ pub fn request_verifies(
     body: &str,
     token: Option<&str>,
 ) -> bool {
-    alipay_v3::verify::verify_request(key, auth, method, target, body, token).is_ok()
+    let target = alipay_v3::sign::RequestTarget { method, uri: target, body, app_auth_token: token };
+    alipay_v3::verify::verify_request(key, auth, &target).is_ok()
 }
 
 /// Checks an answer's signature headers with `key` over the exact body bytes.

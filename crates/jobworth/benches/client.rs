@@ -134,7 +134,7 @@ fn query_roundtrip(c: &mut Criterion) {
     g.bench_function("bare_sign_and_verify", |b| {
         b.iter(|| {
             let auth = sign::auth_string(APP_ID, None, &alipay_v3::new_nonce(), alipay_v3::now_millis());
-            let header = sign::sign_request(&app_key, &auth, "GET", black_box(&uri), "", None);
+            let header = sign::sign_request(&app_key, &auth, &sign::RequestTarget::new("GET", black_box(&uri)));
             alipay_v3::verify::verify_response(&alipay_public, ts, nonce, BODY.as_bytes(), &signature).unwrap();
             header
         })

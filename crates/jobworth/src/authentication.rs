@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use http::Method;
 
-use crate::client::{Call, Client, Policy};
+use crate::client::{Call, Client};
 use crate::error::{json_error_text, Error, NotSentError, VerificationError, VerificationKind};
 use crate::request::RawResponse;
+use crate::token;
 use crate::validate::{self, ValidationError};
 use crate::{AuthenticationResult, CertType, IdentityType, QueryType, AUTHENTICATION_PATH};
 
@@ -94,8 +95,14 @@ impl Client {
 /// A Jobworth authentication query being assembled. Created by
 /// [`Client::authentication_query`]. `Debug` masks `cert_no`.
 ///
-/// The query's `once_token` is single-use once the result is terminal: see [`Client`]
-/// ("Retries") for what happens after a timeout.
+/// # Retries
+/// The query's `once_token` is single-use once the result is terminal. Apart from what the
+/// [`Client`] does for every call ("Retries"): after an ambiguous attempt (timeout, connection
+/// lost, 5xx) the query is **not** repeated unless you opt in with
+/// [`retry_ambiguous`](Self::retry_ambiguous); the error says the token may have been consumed.
+/// The client remembers tokens whose query was ambiguous: if a later query with the same token
+/// (retried by the SDK or by you) answers `TOKEN_INVALID`, you get
+/// [`Error::TokenPossiblyConsumed`] instead of a bare `TOKEN_INVALID`.
 #[must_use]
 #[derive(Clone)]
 pub struct AuthenticationQuery {
@@ -306,9 +313,8 @@ impl AuthenticationQuery {
         tracing::warn!(field, "answer names another user than the query");
         Err(Error::from(VerificationError {
             kind: VerificationKind::UserMismatch { field },
-            status: raw.status,
-            trace_id: raw.trace_id.clone(),
-            request: raw.request().clone(),
+            response: raw.response_info(),
+            body: raw.body.clone(),
         }))
     }
 
@@ -318,7 +324,8 @@ impl AuthenticationQuery {
             self.validate()
                 .map_err(|e| Error::from(NotSentError::invalid(format!("invalid query parameter: {e}"), None)))?;
         }
-        let token = self.client.token_key(self.conn_key.as_deref(), self.once_token.as_deref());
+        let tokens = &self.client.inner.tokens;
+        let token = tokens.key(self.conn_key.as_deref(), self.once_token.as_deref());
         let query: Vec<(String, String)> =
             self.pairs().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let call = Call {
@@ -330,9 +337,9 @@ impl AuthenticationQuery {
             app_auth_token: self.app_auth_token.clone(),
             timeout: self.timeout,
             max_retries: None,
-            policy: Policy::SingleUse { token, retry_ambiguous: self.retry_ambiguous },
+            retry: token::retry_policy(self.retry_ambiguous),
         };
-        let raw = self.client.execute(call).await?;
+        let raw = self.client.execute_with(call, |result| tokens.settle(token, result)).await?;
         let result = if raw.status.is_success() {
             serde_json::from_slice::<AuthenticationResult>(&raw.body)
                 .map_err(|e| raw.decode_error(format!("not an authentication result: {}", json_error_text(&e))))
@@ -342,7 +349,7 @@ impl AuthenticationQuery {
         };
         if let Err(e) = &result {
             // The answer was verified, so a terminal result may have been consumed with it.
-            self.client.remember_ambiguous(token, e);
+            tokens.remember_ambiguous(token, e);
         }
         result
     }

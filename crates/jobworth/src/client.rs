@@ -1,11 +1,9 @@
 //! [`Client`]: signs every attempt, sends it, verifies (then decrypts) every answer, and applies
 //! the retry policy.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::BuildHasher;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use alipay_v3::aes::AesKey;
 use alipay_v3::keys::PrivateKey;
@@ -18,16 +16,15 @@ use tracing::Instrument;
 use crate::config::{parse_endpoint, ClientBuilder, Credentials};
 use crate::error::{
     chain_text, mask_id_numbers, scrub, ApiError, ConfigError, DecryptionError, Error, Link, MaybeSentError,
-    MaybeSentKind, NotSentError, NotSentKind, RequestInfo, Source, VerificationError, VerificationKind,
+    MaybeSentKind, NotSentError, NotSentKind, RequestInfo, ResponseInfo, Source, VerificationError, VerificationKind,
 };
 use crate::request::RawResponse;
+use crate::token::TokenLedger;
 use jobworth_wire::ErrorCode;
 
 const USER_AGENT: &str = concat!("jobworth-rust/", env!("CARGO_PKG_VERSION"));
 /// Query parameters whose values are masked in logs and scrubbed from error text.
 pub(crate) const SECRET_PARAMS: &[&str] = &["cert_no"];
-const LEDGER_CAPACITY: usize = 4096;
-const LEDGER_TTL: Duration = Duration::from_secs(3600);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// An Alipay v3 client for one app. Cheap to clone (one `Arc`); share it across tasks. Clones
@@ -50,12 +47,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 ///   limits): retried by the generic [`request`](Client::request) call.
 /// * Timeout or connection lost: retried by the generic call only when marked
 ///   [`idempotent`](crate::RequestBuilder::idempotent).
-/// * The Jobworth query carries a single-use `once_token`: after an ambiguous attempt (timeout,
-///   connection lost, 5xx) it is **not** repeated unless you opt in with
-///   [`retry_ambiguous`](crate::AuthenticationQuery::retry_ambiguous); the error says the token may
-///   have been consumed. The client remembers tokens whose query was ambiguous: if a later query
-///   with the same token (retried by the SDK or by you) answers `TOKEN_INVALID`, you get
-///   [`Error::TokenPossiblyConsumed`] instead of a bare `TOKEN_INVALID`.
+/// * Typed calls that consume something retry less: see
+///   [`AuthenticationQuery`](crate::AuthenticationQuery).
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
@@ -74,8 +67,8 @@ pub(crate) struct Inner {
     pub(crate) retry_backoff: Duration,
     pub(crate) response_time_window: Duration,
     pub(crate) max_response_bytes: usize,
-    ledger: Mutex<TokenLedger>,
-    hasher: std::collections::hash_map::RandomState,
+    /// What the typed queries remember between calls.
+    pub(crate) tokens: TokenLedger,
 }
 
 impl fmt::Debug for Client {
@@ -93,11 +86,21 @@ impl fmt::Debug for Client {
     }
 }
 
-/// How a call may be retried.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Policy {
-    Generic { idempotent: bool },
-    SingleUse { token: Option<u64>, retry_ambiguous: bool },
+/// Which failed attempts may be repeated, beyond those that sent nothing (always repeated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Retry {
+    /// An attempt that may have been sent and got no complete answer (timeout, lost connection).
+    pub unanswered: bool,
+    /// A transient error answer whose status leaves open that the request was processed
+    /// (408, 429, 499, 5xx); transient refusals are repeated either way.
+    pub ambiguous_answers: bool,
+}
+
+impl Retry {
+    /// The generic call: answers are always repeatable, lost attempts only when idempotent.
+    pub(crate) fn generic(idempotent: bool) -> Self {
+        Retry { unanswered: idempotent, ambiguous_answers: true }
+    }
 }
 
 /// One logical call, before signing.
@@ -110,7 +113,7 @@ pub(crate) struct Call {
     pub app_auth_token: Option<String>,
     pub timeout: Option<Duration>,
     pub max_retries: Option<u32>,
-    pub policy: Policy,
+    pub retry: Retry,
 }
 
 impl Call {
@@ -198,8 +201,7 @@ impl Client {
                 retry_backoff: b.retry_backoff,
                 response_time_window: b.response_time_window,
                 max_response_bytes: b.max_response_bytes,
-                ledger: Mutex::new(TokenLedger::default()),
-                hasher: Default::default(),
+                tokens: TokenLedger::default(),
             }),
         })
     }
@@ -227,22 +229,6 @@ impl Client {
     /// The per-attempt timeout.
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
-    }
-
-    pub(crate) fn token_key(&self, conn_key: Option<&str>, once_token: Option<&str>) -> Option<u64> {
-        let token = once_token?;
-        Some(self.inner.hasher.hash_one((conn_key, token)))
-    }
-
-    pub(crate) fn remember_ambiguous(&self, token: Option<u64>, err: &Error) {
-        if let Some(k) = token {
-            self.ledger().remember(k, err.clone());
-        }
-    }
-
-    fn ledger(&self) -> std::sync::MutexGuard<'_, TokenLedger> {
-        // The ledger holds no invariant a panic elsewhere could break.
-        self.inner.ledger.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn prepare(&self, call: &Call) -> Result<Prepared, Error> {
@@ -328,6 +314,16 @@ impl Client {
 
     /// Runs a call with the retry policy. The only way anything is sent.
     pub(crate) async fn execute(&self, call: Call) -> Result<RawResponse, Error> {
+        self.execute_with(call, |result| result).await
+    }
+
+    /// [`execute`](Self::execute), handing each attempt's outcome to `settle` before the retry
+    /// decision: a typed call's own bookkeeping, which may also change the outcome.
+    pub(crate) async fn execute_with(
+        &self,
+        call: Call,
+        settle: impl Fn(Result<RawResponse, Error>) -> Result<RawResponse, Error>,
+    ) -> Result<RawResponse, Error> {
         let prepared = self.prepare(&call)?;
         let max_retries = call.max_retries.unwrap_or(self.inner.max_retries);
         let mut info = RequestInfo {
@@ -336,7 +332,7 @@ impl Client {
             path: mask_id_numbers(&call.path),
             request_id: String::new(),
             attempts: 0,
-            single_use_token: matches!(call.policy, Policy::SingleUse { .. }),
+            single_use_token: false,
         };
         loop {
             info.attempts += 1;
@@ -351,42 +347,18 @@ impl Client {
                 trace_id = tracing::field::Empty,
             );
             let result = self.attempt(&prepared, &info).instrument(span).await;
-            let result = self.settle_token(call.policy, result);
+            let result = settle(result);
             let err = match result {
                 Ok(r) => return Ok(r),
                 Err(e) => e,
             };
-            if info.attempts > max_retries || !should_retry(call.policy, &err) {
+            if info.attempts > max_retries || !should_retry(call.retry, &err) {
                 tracing::debug!(error = %err, attempts = info.attempts, "call failed");
                 return Err(err);
             }
             let delay = backoff(self.inner.retry_backoff, info.attempts);
             tracing::warn!(error = %err, attempt = info.attempts, ?delay, "retrying with a freshly signed request");
             tokio::time::sleep(delay).await;
-        }
-    }
-
-    /// Keeps the ledger of ambiguous single-use token queries, and turns a `TOKEN_INVALID` that
-    /// follows one into [`Error::TokenPossiblyConsumed`].
-    fn settle_token(&self, policy: Policy, result: Result<RawResponse, Error>) -> Result<RawResponse, Error> {
-        let Policy::SingleUse { token: Some(k), .. } = policy else {
-            return result;
-        };
-        match result {
-            Ok(r) => {
-                self.ledger().forget(k);
-                Ok(r)
-            }
-            Err(e) if e.api_code() == Some(&ErrorCode::TokenInvalid) => match self.ledger().take(k) {
-                Some(first) => Err(Error::TokenPossiblyConsumed { first: Box::new(first), last: Box::new(e) }),
-                None => Err(e),
-            },
-            Err(e) => {
-                if e.token_may_be_consumed() {
-                    self.ledger().remember(k, e.clone());
-                }
-                Err(e)
-            }
         }
     }
 
@@ -399,14 +371,13 @@ impl Client {
             Credentials::PublicKey(_) => None,
         };
         let auth = sign::auth_string(&inner.app_id, app_cert_sn, &nonce, alipay_v3::now_millis());
-        let authorization = sign::sign_request(
-            &inner.key,
-            &auth,
-            info.method.as_str(),
-            &p.request_uri,
-            &p.body,
-            p.app_auth_token.as_deref(),
-        );
+        let target = sign::RequestTarget {
+            method: info.method.as_str(),
+            uri: &p.request_uri,
+            body: &p.body,
+            app_auth_token: p.app_auth_token.as_deref(),
+        };
+        let authorization = sign::sign_request(&inner.key, &auth, &target);
 
         let mut headers = HeaderMap::with_capacity(8);
         headers.insert(
@@ -512,17 +483,16 @@ impl Client {
         info: &RequestInfo,
         p: &Prepared,
     ) -> Result<RawResponse, Error> {
+        let response = || ResponseInfo::new(status, trace_id.clone(), headers.clone(), info.clone());
         let verification = |kind| {
             tracing::warn!(?kind, status = status.as_u16(), "answer failed verification");
-            Error::from(VerificationError { kind, status, trace_id: trace_id.clone(), request: info.clone() })
+            Error::from(VerificationError { kind, response: response(), body: body.to_vec() })
         };
         if status.as_u16() < 400 {
             self.verify(&headers, body).map_err(verification)?;
             tracing::debug!(status = status.as_u16(), "answer verified");
             let body = if p.encrypted && status.is_success() && !body.is_empty() {
-                self.decrypt(body).map_err(|source| {
-                    Error::from(DecryptionError { source, status, trace_id: trace_id.clone(), request: info.clone() })
-                })?
+                self.decrypt(body).map_err(|source| Error::from(DecryptionError { source, response: response() }))?
             } else {
                 body.to_vec()
             };
@@ -556,15 +526,12 @@ impl Client {
             .collect();
         tracing::debug!(status = status.as_u16(), code = %code, "API error");
         Err(Error::from(ApiError {
-            status,
+            response: ResponseInfo::new(status, trace_id, headers, info.clone()),
             code,
             message,
             links,
-            trace_id,
             body: body.to_vec(),
-            headers,
             signed,
-            request: info.clone(),
         }))
     }
 
@@ -629,21 +596,15 @@ fn is_error_body(body: &[u8]) -> bool {
     }
 }
 
-fn should_retry(policy: Policy, e: &Error) -> bool {
+fn should_retry(retry: Retry, e: &Error) -> bool {
     match e {
         // Nothing left this machine: repeating cannot lose or duplicate anything.
         Error::NotSent(n) => n.kind == NotSentKind::Connect,
         // The same request would get the same over-long answer.
         Error::MaybeSent(m) if matches!(m.kind, MaybeSentKind::ResponseTooLarge { .. }) => false,
-        Error::MaybeSent(_) => match policy {
-            Policy::Generic { idempotent } => idempotent,
-            Policy::SingleUse { retry_ambiguous, .. } => retry_ambiguous,
-        },
-        Error::Api(a) if a.is_retryable() => match policy {
-            Policy::Generic { .. } => true,
-            // A refused (4xx) query consumed nothing; a 408/429/499/5xx one might have.
-            Policy::SingleUse { retry_ambiguous, .. } => retry_ambiguous || !a.is_ambiguous(),
-        },
+        Error::MaybeSent(_) => retry.unanswered,
+        // A refusal (4xx) processed nothing; a 408/429/499/5xx answer may have.
+        Error::Api(a) if a.is_retryable() => retry.ambiguous_answers || !a.is_ambiguous(),
         _ => false,
     }
 }
@@ -680,36 +641,6 @@ fn parse_error_body(body: &[u8]) -> (ErrorCode, String, Vec<Link>) {
         _ => Vec::new(),
     };
     (code, message, links)
-}
-
-/// Single-use tokens whose last query was ambiguous, keyed by a keyed hash of
-/// `(conn_key, once_token)`.
-#[derive(Default)]
-struct TokenLedger {
-    entries: HashMap<u64, (Instant, Error)>,
-}
-
-impl TokenLedger {
-    fn remember(&mut self, key: u64, err: Error) {
-        if self.entries.len() >= LEDGER_CAPACITY && !self.entries.contains_key(&key) {
-            self.entries.retain(|_, (at, _)| at.elapsed() < LEDGER_TTL);
-            if self.entries.len() >= LEDGER_CAPACITY {
-                if let Some(oldest) = self.entries.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| *k) {
-                    self.entries.remove(&oldest);
-                }
-            }
-        }
-        // Keep the first ambiguous outcome: that is the attempt that may have consumed the token.
-        self.entries.entry(key).or_insert((Instant::now(), err));
-    }
-
-    fn take(&mut self, key: u64) -> Option<Error> {
-        self.entries.remove(&key).filter(|(at, _)| at.elapsed() < LEDGER_TTL).map(|(_, e)| e)
-    }
-
-    fn forget(&mut self, key: u64) {
-        self.entries.remove(&key);
-    }
 }
 
 #[cfg(test)]
@@ -789,6 +720,82 @@ mod tests {
             [&br#"{"identity_result":"SUCCESS"}"#[..], b"", b"<html/>", br#"{"code":""}"#, br#"{"code":5}"#, b"[]"]
         {
             assert!(!is_error_body(not), "{}", String::from_utf8_lossy(not));
+        }
+    }
+
+    fn request_info(method: Method) -> RequestInfo {
+        RequestInfo { method, path: "/v3/x".into(), request_id: "r".into(), attempts: 1, single_use_token: false }
+    }
+
+    fn api(status: u16, code: &str, method: Method) -> Error {
+        let status = StatusCode::from_u16(status).unwrap();
+        Error::from(ApiError {
+            response: ResponseInfo::new(status, None, HeaderMap::new(), request_info(method)),
+            code: ErrorCode::from(code.to_string()),
+            message: String::new(),
+            links: Vec::new(),
+            body: Vec::new(),
+            signed: false,
+        })
+    }
+
+    fn maybe_sent(kind: MaybeSentKind, method: Method) -> Error {
+        Error::from(MaybeSentError { kind, message: String::new(), request: request_info(method), source: None })
+    }
+
+    fn not_sent(kind: NotSentKind, method: Method) -> Error {
+        Error::from(NotSentError { kind, message: String::new(), request: Some(request_info(method)), source: None })
+    }
+
+    fn response(method: Method) -> ResponseInfo {
+        ResponseInfo::new(StatusCode::OK, None, HeaderMap::new(), request_info(method))
+    }
+
+    #[test]
+    fn retry_table() {
+        // Columns: the generic call, the same declared idempotent, a call that must not repeat
+        // an ambiguous attempt, and that call with the caller's opt-in.
+        const POLICIES: [Retry; 4] = [
+            Retry { unanswered: false, ambiguous_answers: true },
+            Retry { unanswered: true, ambiguous_answers: true },
+            Retry { unanswered: false, ambiguous_answers: false },
+            Retry { unanswered: true, ambiguous_answers: true },
+        ];
+        assert_eq!(POLICIES[0], Retry::generic(false));
+        assert_eq!(POLICIES[1], Retry::generic(true));
+        type Outcome = fn(Method) -> Error;
+        #[rustfmt::skip]
+        let table: &[(&str, Outcome, [bool; 4])] = &[
+            ("connect failed",          |m| not_sent(NotSentKind::Connect, m),                          [true, true, true, true]),
+            ("invalid request",         |m| not_sent(NotSentKind::InvalidRequest, m),                   [false, false, false, false]),
+            ("timeout",                 |m| maybe_sent(MaybeSentKind::Timeout { after: Duration::from_secs(1) }, m), [false, true, false, true]),
+            ("connection lost",         |m| maybe_sent(MaybeSentKind::ConnectionLost, m),               [false, true, false, true]),
+            ("answer too large",        |m| maybe_sent(MaybeSentKind::ResponseTooLarge { limit: 1 }, m), [false, false, false, false]),
+            ("400 refusal",             |m| api(400, "INVALID_PARAMETER", m),                           [false, false, false, false]),
+            ("400 TOKEN_INVALID",       |m| api(400, "TOKEN_INVALID", m),                               [false, false, false, false]),
+            ("400 SYSTEM_ERROR",        |m| api(400, "SYSTEM_ERROR", m),                                [true, true, true, true]),
+            ("400 unknow-error",        |m| api(400, "unknow-error", m),                                [true, true, true, true]),
+            ("403 app-call-limited",    |m| api(403, "app-call-limited", m),                            [true, true, true, true]),
+            ("429 method-call-limited", |m| api(429, "method-call-limited", m),                         [true, true, false, true]),
+            ("500 SYSTEM_ERROR",        |m| api(500, "SYSTEM_ERROR", m),                                [true, true, false, true]),
+            ("500 without a code",      |m| api(500, "", m),                                            [false, false, false, false]),
+            ("502 without a code",      |m| api(502, "", m),                                            [true, true, false, true]),
+            ("503 without a code",      |m| api(503, "", m),                                            [true, true, false, true]),
+            ("504 without a code",      |m| api(504, "", m),                                            [true, true, false, true]),
+            ("408 without a code",      |m| api(408, "", m),                                            [false, false, false, false]),
+            ("400 without a code",      |m| api(400, "", m),                                            [false, false, false, false]),
+            ("verification failed",     |m| Error::from(VerificationError { kind: VerificationKind::BadSignature, response: response(m), body: Vec::new() }), [false, false, false, false]),
+            ("decryption failed",       |m| Error::from(DecryptionError { source: AesError::Decrypt, response: response(m) }), [false, false, false, false]),
+            ("configuration",           |_| Error::Config(ConfigError::Missing("app id")),              [false, false, false, false]),
+        ];
+        for (what, outcome, expected) in table {
+            // Only the outcome and the policy decide: the method plays no part (idempotency is declared).
+            for method in [Method::GET, Method::POST] {
+                let e = outcome(method.clone());
+                for (policy, want) in POLICIES.iter().zip(expected) {
+                    assert_eq!(should_retry(*policy, &e), *want, "{what}, {method}, {policy:?}");
+                }
+            }
         }
     }
 

@@ -102,6 +102,63 @@ fn token_hint(f: &mut fmt::Formatter<'_>, request: &RequestInfo) -> fmt::Result 
     Ok(())
 }
 
+/// The answer an error is about, and the call it answered. Shared by every error that got one
+/// ([`ApiError`], [`VerificationError`], [`DecryptionError`], [`DecodeError`]).
+///
+/// `Debug` shows header names only: header values are the server's text and may echo request data.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ResponseInfo {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `alipay-trace-id`, if any (unauthenticated when the answer failed verification).
+    pub trace_id: Option<String>,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The call.
+    pub request: RequestInfo,
+}
+
+impl ResponseInfo {
+    pub(crate) fn new(status: StatusCode, trace_id: Option<String>, headers: HeaderMap, request: RequestInfo) -> Self {
+        ResponseInfo { status, trace_id, headers, request }
+    }
+
+    /// The common end of every message: ` (trace id …, METHOD path, request id …)`, then the
+    /// once-token hint when `hint` and the call carried one.
+    fn fmt_tail(&self, f: &mut fmt::Formatter<'_>, hint: bool) -> fmt::Result {
+        write!(f, " (")?;
+        if let Some(t) = &self.trace_id {
+            write!(f, "trace id {t}, ")?;
+        }
+        write!(f, "{})", self.request)?;
+        if hint {
+            token_hint(f, &self.request)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ResponseInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseInfo")
+            .field("status", &self.status)
+            .field("trace_id", &self.trace_id)
+            .field("headers", &self.headers.keys().map(|k| k.as_str()).collect::<Vec<_>>())
+            .field("request", &self.request)
+            .finish()
+    }
+}
+
+/// `<n bytes>`: bodies are never printed by `Debug`.
+struct ByteCount(usize);
+
+impl fmt::Debug for ByteCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes>", self.0)
+    }
+}
+
 /// Everything that can go wrong with a call.
 ///
 /// | variant | meaning | safe to send again? |
@@ -181,10 +238,12 @@ impl Error {
                 MaybeSentKind::ConnectionLost => "connection lost".to_string(),
                 MaybeSentKind::ResponseTooLarge { limit } => format!("answer longer than {limit} bytes"),
             },
-            Error::Api(e) => format!("HTTP {} {} {}", e.status.as_u16(), e.code, e.message).trim_end().to_string(),
-            Error::Verification(e) => format!("HTTP {} answer failed verification", e.status.as_u16()),
-            Error::Decryption(e) => format!("HTTP {} answer did not decrypt", e.status.as_u16()),
-            Error::Decode(e) => format!("HTTP {} answer could not be decoded", e.status.as_u16()),
+            Error::Api(e) => {
+                format!("HTTP {} {} {}", e.response.status.as_u16(), e.code, e.message).trim_end().to_string()
+            }
+            Error::Verification(e) => format!("HTTP {} answer failed verification", e.response.status.as_u16()),
+            Error::Decryption(e) => format!("HTTP {} answer did not decrypt", e.response.status.as_u16()),
+            Error::Decode(e) => format!("HTTP {} answer could not be decoded", e.response.status.as_u16()),
             Error::TokenPossiblyConsumed { last, .. } => return last.summary(),
         };
         let mut s = what;
@@ -268,24 +327,38 @@ impl Error {
             Error::Config(_) => None,
             Error::NotSent(e) => e.request.as_ref(),
             Error::MaybeSent(e) => Some(&e.request),
-            Error::Api(e) => Some(&e.request),
-            Error::Verification(e) => Some(&e.request),
-            Error::Decryption(e) => Some(&e.request),
-            Error::Decode(e) => Some(&e.request),
-            Error::TokenPossiblyConsumed { last, .. } => last.request(),
+            _ => self.response().map(|r| &r.request),
+        }
+    }
+
+    pub(crate) fn request_mut(&mut self) -> Option<&mut RequestInfo> {
+        match self {
+            Error::Config(_) => None,
+            Error::NotSent(e) => e.request.as_mut(),
+            Error::MaybeSent(e) => Some(&mut e.request),
+            Error::Api(e) => Some(&mut e.response.request),
+            Error::Verification(e) => Some(&mut e.response.request),
+            Error::Decryption(e) => Some(&mut e.response.request),
+            Error::Decode(e) => Some(&mut e.response.request),
+            Error::TokenPossiblyConsumed { last, .. } => last.request_mut(),
+        }
+    }
+
+    /// The answer, when one came back (whether or not it could be used).
+    pub fn response(&self) -> Option<&ResponseInfo> {
+        match self {
+            Error::Config(_) | Error::NotSent(_) | Error::MaybeSent(_) => None,
+            Error::Api(e) => Some(&e.response),
+            Error::Verification(e) => Some(&e.response),
+            Error::Decryption(e) => Some(&e.response),
+            Error::Decode(e) => Some(&e.response),
+            Error::TokenPossiblyConsumed { last, .. } => last.response(),
         }
     }
 
     /// `alipay-trace-id` of the answer, when there was one.
     pub fn trace_id(&self) -> Option<&str> {
-        match self {
-            Error::Api(e) => e.trace_id.as_deref(),
-            Error::Verification(e) => e.trace_id.as_deref(),
-            Error::Decryption(e) => e.trace_id.as_deref(),
-            Error::Decode(e) => e.trace_id.as_deref(),
-            Error::TokenPossiblyConsumed { last, .. } => last.trace_id(),
-            _ => None,
-        }
+        self.response().and_then(|r| r.trace_id.as_deref())
     }
 }
 
@@ -426,24 +499,18 @@ pub struct Link {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
+    /// Status, trace id, headers and the call.
+    pub response: ResponseInfo,
     /// `code`, typed.
     pub code: ErrorCode,
     /// `message`.
     pub message: String,
     /// `links` (array or string form; empty when absent).
     pub links: Vec<Link>,
-    /// `alipay-trace-id`.
-    pub trace_id: Option<String>,
     /// The raw body.
     pub body: Vec<u8>,
-    /// The response headers.
-    pub headers: HeaderMap,
     /// Whether the error response carried a signature that verified (`false`: unsigned).
     pub signed: bool,
-    /// The call.
-    pub request: RequestInfo,
 }
 
 impl ApiError {
@@ -451,7 +518,7 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         self.code.is_transient()
             || matches!(
-                self.status,
+                self.response.status,
                 StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
             )
     }
@@ -467,7 +534,7 @@ impl ApiError {
     /// assert!(!jobworth::ApiError::status_is_ambiguous(http::StatusCode::BAD_REQUEST));
     /// ```
     pub fn is_ambiguous(&self) -> bool {
-        Self::status_is_ambiguous(self.status) || self.code.as_str().is_empty()
+        Self::status_is_ambiguous(self.response.status) || self.code.as_str().is_empty()
     }
 
     /// Whether a status leaves open that the request was processed: 408 and 499 (a proxy or
@@ -486,23 +553,19 @@ impl ApiError {
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiError")
-            .field("status", &self.status)
+            .field("response", &self.response)
             .field("code", &self.code)
             .field("message", &self.message)
             .field("links", &self.links)
-            .field("trace_id", &self.trace_id)
-            .field("body", &format_args!("<{} bytes>", self.body.len()))
-            // Header values are the server's text and may echo request data; names suffice here.
-            .field("headers", &self.headers.keys().map(|k| k.as_str()).collect::<Vec<_>>())
+            .field("body", &ByteCount(self.body.len()))
             .field("signed", &self.signed)
-            .field("request", &self.request)
             .finish()
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Alipay answered HTTP {}", self.status.as_u16())?;
+        write!(f, "Alipay answered HTTP {}", self.response.status.as_u16())?;
         if self.code.as_str().is_empty() {
             if self.message.is_empty() {
                 write!(f, " without an error code ({} byte body)", self.body.len())?;
@@ -516,30 +579,23 @@ impl fmt::Display for ApiError {
         if let Some(hint) = self.code.hint() {
             write!(f, " — {hint}")?;
         }
-        write!(f, " (")?;
-        if let Some(t) = &self.trace_id {
-            write!(f, "trace id {t}, ")?;
-        }
-        write!(f, "{})", self.request)?;
-        if self.is_ambiguous() {
-            token_hint(f, &self.request)?;
-        }
-        Ok(())
+        self.response.fmt_tail(f, self.is_ambiguous())
     }
 }
 
 impl StdError for ApiError {}
 
-/// Serialises as `{"status","code","message","links","trace_id"}` (for `--json` output).
+/// Serialises as the wire's error object plus what came with it:
+/// `{"code","message","links","trace_id","http_status"}` (the CLI's `--json` output).
 impl Serialize for ApiError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("ApiError", 5)?;
-        st.serialize_field("status", &self.status.as_u16())?;
         st.serialize_field("code", &self.code)?;
         st.serialize_field("message", &self.message)?;
         st.serialize_field("links", &self.links)?;
-        st.serialize_field("trace_id", &self.trace_id)?;
+        st.serialize_field("trace_id", &self.response.trace_id)?;
+        st.serialize_field("http_status", &self.response.status.as_u16())?;
         st.end()
     }
 }
@@ -583,22 +639,31 @@ pub enum VerificationKind {
 }
 
 /// The answer could not be authenticated; it was not used.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct VerificationError {
     /// What failed.
     pub kind: VerificationKind,
-    /// HTTP status of the answer.
-    pub status: StatusCode,
-    /// `alipay-trace-id`, if any (unauthenticated).
-    pub trace_id: Option<String>,
-    /// The call.
-    pub request: RequestInfo,
+    /// Status, trace id (unauthenticated), headers and the call.
+    pub response: ResponseInfo,
+    /// The body that was checked, as received (for [`VerificationKind::UserMismatch`]: the
+    /// verified body, decrypted when the call was encrypted).
+    pub body: Vec<u8>,
+}
+
+impl fmt::Debug for VerificationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerificationError")
+            .field("kind", &self.kind)
+            .field("response", &self.response)
+            .field("body", &ByteCount(self.body.len()))
+            .finish()
+    }
 }
 
 impl fmt::Display for VerificationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "response verification failed (HTTP {}): ", self.status.as_u16())?;
+        write!(f, "response verification failed (HTTP {}): ", self.response.status.as_u16())?;
         match &self.kind {
             VerificationKind::MissingHeader(h) => write!(f, "the answer has no {h} header (unsigned answer refused)")?,
             VerificationKind::InvalidHeader(h) => write!(f, "the {h} header is not valid text")?,
@@ -629,12 +694,8 @@ impl fmt::Display for VerificationError {
                 write!(f, "the answer names another {field} than the query; it belongs to another request")?
             }
         }
-        write!(f, "; the answer was not used (")?;
-        if let Some(t) = &self.trace_id {
-            write!(f, "trace id {t}, ")?;
-        }
-        write!(f, "{})", self.request)?;
-        token_hint(f, &self.request)
+        write!(f, "; the answer was not used")?;
+        self.response.fmt_tail(f, true)
     }
 }
 
@@ -646,12 +707,8 @@ impl StdError for VerificationError {}
 pub struct DecryptionError {
     /// Why.
     pub source: AesError,
-    /// HTTP status.
-    pub status: StatusCode,
-    /// `alipay-trace-id`.
-    pub trace_id: Option<String>,
-    /// The call.
-    pub request: RequestInfo,
+    /// Status, trace id, headers and the call.
+    pub response: ResponseInfo,
 }
 
 impl fmt::Display for DecryptionError {
@@ -659,14 +716,10 @@ impl fmt::Display for DecryptionError {
         write!(
             f,
             "the verified answer did not decrypt ({}); check that the encrypt key is the AES key registered for \
-             this app (",
+             this app",
             self.source
         )?;
-        if let Some(t) = &self.trace_id {
-            write!(f, "trace id {t}, ")?;
-        }
-        write!(f, "{})", self.request)?;
-        token_hint(f, &self.request)
+        self.response.fmt_tail(f, true)
     }
 }
 
@@ -683,15 +736,11 @@ impl StdError for DecryptionError {
 pub struct DecodeError {
     /// What was wrong with it (never quotes the body).
     pub message: String,
-    /// HTTP status.
-    pub status: StatusCode,
-    /// `alipay-trace-id`.
-    pub trace_id: Option<String>,
+    /// Status, trace id, headers and the call.
+    pub response: ResponseInfo,
     /// The verified body: the bytes whose signature checked out, decrypted when the call was
     /// encrypted.
     pub body: Vec<u8>,
-    /// The call.
-    pub request: RequestInfo,
 }
 
 impl DecodeError {
@@ -705,22 +754,16 @@ impl fmt::Debug for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DecodeError")
             .field("message", &self.message)
-            .field("status", &self.status)
-            .field("trace_id", &self.trace_id)
-            .field("body", &format_args!("<{} bytes>", self.body.len()))
-            .field("request", &self.request)
+            .field("response", &self.response)
+            .field("body", &ByteCount(self.body.len()))
             .finish()
     }
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "could not decode the answer (HTTP {}): {} (", self.status.as_u16(), self.message)?;
-        if let Some(t) = &self.trace_id {
-            write!(f, "trace id {t}, ")?;
-        }
-        write!(f, "{})", self.request)?;
-        token_hint(f, &self.request)
+        write!(f, "could not decode the answer (HTTP {}): {}", self.response.status.as_u16(), self.message)?;
+        self.response.fmt_tail(f, true)
     }
 }
 

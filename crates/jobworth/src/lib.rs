@@ -63,7 +63,7 @@
 //! | (same, idiomatic) | `client.authentication_query().conn_key(..).once_token(..).query_type(QueryType::Exact).identity_type(IdentityType::Teacher).service_id(..).user_id(..).send().await?` |
 //! | `ZhimaCustomerJobworthAuthenticationQueryResponseModel` | [`AuthenticationResult`] |
 //! | `result.getIdentityResult()` | `result.identity_result` ([`IdentityResult`]) |
-//! | `catch (ApiException e)`: `e.getCode()`, `e.getResponseBody()`, `e.getResponseHeaders()` | `Err(Error::Api(e))`: `e.status`, `e.code`, `e.body`, `e.headers` |
+//! | `catch (ApiException e)`: `e.getCode()`, `e.getResponseBody()`, `e.getResponseHeaders()` | `Err(Error::Api(e))`: `e.response.status`, `e.code`, `e.body`, `e.response.headers` |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -73,6 +73,7 @@ mod config;
 mod error;
 mod order;
 mod request;
+mod token;
 
 pub use authentication::AuthenticationQuery;
 pub use client::Client;
@@ -82,7 +83,7 @@ pub use config::{
 };
 pub use error::{
     ApiError, ConfigError, DecodeError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind, NotSentError,
-    NotSentKind, RequestInfo, VerificationError, VerificationKind,
+    NotSentKind, RequestInfo, ResponseInfo, VerificationError, VerificationKind,
 };
 pub use order::{new_conn_key, new_once_token, OrderError, OrderString, OrderStringBuilder};
 pub use request::{RawResponse, RequestBuilder};

@@ -7,8 +7,8 @@ use http::{HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::client::{Call, Client, Policy, SECRET_PARAMS};
-use crate::error::{json_error_text, ConfigError, DecodeError, Error, RequestInfo};
+use crate::client::{Call, Client, Retry, SECRET_PARAMS};
+use crate::error::{json_error_text, ConfigError, DecodeError, Error, RequestInfo, ResponseInfo};
 
 impl Client {
     /// A signed v3 call to any endpoint: `method`, `path` (e.g. `/v3/alipay/user/info/share`),
@@ -150,7 +150,7 @@ impl RequestBuilder {
             app_auth_token: self.app_auth_token,
             timeout: self.timeout,
             max_retries: self.max_retries,
-            policy: Policy::Generic { idempotent: self.idempotent },
+            retry: Retry::generic(self.idempotent),
         };
         self.client.execute(call).await
     }
@@ -218,12 +218,11 @@ impl RawResponse {
     }
 
     pub(crate) fn decode_error(&self, message: String) -> Error {
-        Error::from(DecodeError {
-            message,
-            status: self.status,
-            trace_id: self.trace_id.clone(),
-            body: self.body.clone(),
-            request: self.request.clone(),
-        })
+        Error::from(DecodeError { message, response: self.response_info(), body: self.body.clone() })
+    }
+
+    /// Status, trace id, headers and the call, as an error carries them.
+    pub(crate) fn response_info(&self) -> ResponseInfo {
+        ResponseInfo::new(self.status, self.trace_id.clone(), self.headers.clone(), self.request.clone())
     }
 }

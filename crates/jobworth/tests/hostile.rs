@@ -88,7 +88,7 @@ async fn statuses_that_may_have_consumed_the_token_are_remembered() {
             assert_eq!(e.token_may_be_consumed(), ambiguous, "{what}: {e:?}");
             assert_eq!(jobworth::ApiError::status_is_ambiguous(http::StatusCode::from_u16(status).unwrap()), ambiguous);
             if ambiguous {
-                assert_eq!(e.as_api().map(|a| a.status.as_u16()), Some(status), "{what}: {e:?}");
+                assert_eq!(e.as_api().map(|a| a.response.status.as_u16()), Some(status), "{what}: {e:?}");
                 assert!(e.to_string().contains("may already have been consumed"), "{what}: {e}");
                 assert_token_possibly_consumed(&c, &server, &e, &what).await;
             } else {
@@ -109,7 +109,7 @@ async fn a_signed_success_relabelled_as_an_error_is_a_verification_failure() {
         let e = query(&c).send().await.unwrap_err();
         let what = format!("success relabelled {status}");
         assert!(
-            matches!(&e, Error::Verification(v) if v.kind == VerificationKind::NotAnErrorBody && v.status.as_u16() == status),
+            matches!(&e, Error::Verification(v) if v.kind == VerificationKind::NotAnErrorBody && v.response.status.as_u16() == status),
             "{what}: {e:?}"
         );
         assert!(e.as_api().is_none(), "not an API error with an empty code");
@@ -292,6 +292,7 @@ async fn a_verified_success_the_model_cannot_decode_keeps_the_verified_body() {
     let Error::Decode(d) = &e else { panic!("{e:?}") };
     assert_eq!(d.body, odd.as_bytes(), "the verified body is handed over");
     assert_eq!(d.body_text(), odd);
+    assert!(d.response.headers.contains_key("alipay-signature"), "the answer's headers are kept");
     let shown = format!("{e} {e:?}");
     assert!(!shown.contains(CERT_NO), "{shown}");
     assert!(shown.contains("not an authentication result"), "{shown}");

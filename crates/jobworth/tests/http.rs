@@ -124,7 +124,7 @@ async fn error_responses_map_codes_and_both_links_shapes() {
     )
     .await;
     let api = e.as_api().unwrap();
-    assert_eq!(api.status.as_u16(), 400);
+    assert_eq!(api.response.status.as_u16(), 400);
     assert_eq!(api.code, ErrorCode::TokenInvalid);
     assert_eq!(e.api_code(), Some(&ErrorCode::TokenInvalid));
     assert_eq!(api.message, "token used");
@@ -132,10 +132,10 @@ async fn error_responses_map_codes_and_both_links_shapes() {
         api.links,
         vec![Link { link: "https://open.alipay.com/api/errCheck?traceId=1".into(), desc: Some("解决方案".into()) }]
     );
-    assert_eq!(api.trace_id.as_deref(), Some("trace-0603331617156962044358274991886"));
+    assert_eq!(api.response.trace_id.as_deref(), Some("trace-0603331617156962044358274991886"));
     assert!(api.signed);
     assert!(api.body_text().contains("token used"));
-    assert!(api.headers.contains_key("alipay-trace-id"));
+    assert!(api.response.headers.contains_key("alipay-trace-id"));
     assert!(!e.token_may_be_consumed() && e.needs_new_token() && !e.is_retryable());
     let text = e.to_string();
     assert!(text.contains("HTTP 400 TOKEN_INVALID: token used"), "{text}");
@@ -183,7 +183,7 @@ async fn error_responses_map_codes_and_both_links_shapes() {
 async fn system_error_500_on_the_query_is_not_repeated_and_says_the_token_may_be_gone() {
     let e = query_error(r#"{"code":"SYSTEM_ERROR","message":"系统繁忙"}"#, 500, Signing::Alipay).await; // expect(1)
     let api = e.as_api().unwrap();
-    assert_eq!((api.status.as_u16(), &api.code), (500, &ErrorCode::SystemError));
+    assert_eq!((api.response.status.as_u16(), &api.code), (500, &ErrorCode::SystemError));
     assert!(e.is_retryable() && e.token_may_be_consumed());
     assert_eq!(e.request().unwrap().attempts, 1);
     let text = e.to_string();
@@ -269,7 +269,14 @@ async fn success_answers_that_do_not_verify_are_rejected() {
         match &e {
             Error::Verification(v) => {
                 assert_eq!(v.kind, expected, "{signing:?}");
-                assert_eq!(v.status.as_u16(), 200);
+                assert_eq!(v.response.status.as_u16(), 200);
+                // The answer that was refused is kept as it came: body and headers.
+                if signing == Signing::Tampered {
+                    assert_eq!(v.body.len(), SUCCESS.len());
+                } else {
+                    assert_eq!(v.body, SUCCESS.as_bytes(), "{signing:?}");
+                }
+                assert!(v.response.headers.contains_key("content-type"), "{signing:?}");
             }
             other => panic!("{signing:?}: expected a verification error, got {other:?}"),
         }

@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use alipay_v3::sign::RequestTarget;
 use alipay_v3::verify::{verify_request, AuthorizationHeader};
 use jobworth::{CertType, Error, IdentityType, MaybeSentKind, NotSentKind, QueryType};
 use jobworth_testkit::fixtures::*;
@@ -34,7 +35,7 @@ async fn the_request_target_on_the_wire_is_byte_for_byte_what_was_signed() {
     let expected = "/v3/zhima/customer/jobworth/authentication?conn_key=a%20b%2Bc%2Fd%3Fe%26f%3Dg%23h%25%E4%B8%AD~&once_token=%22%3C%3E%27%60%7B%7D%7C%5C%5E&query_type=dim&identity_type=0%204&service_id=s&cert_no=E1234567&cert_type=1";
     assert_eq!(r.request_line, format!("GET {expected} HTTP/1.1"));
     let auth = AuthorizationHeader::parse(r.header("authorization").unwrap()).unwrap();
-    verify_request(&app_public(), &auth, &r.method, &r.target, "", None).unwrap();
+    verify_request(&app_public(), &auth, &RequestTarget::new(&r.method, &r.target)).unwrap();
     assert!(r.header("user-agent").unwrap().starts_with("jobworth-rust/"));
 }
 

@@ -565,28 +565,12 @@ fn print_result(result: &jobworth::AuthenticationResult, mode: &str, json: bool)
     Ok(())
 }
 
-/// The wire error object printed by `--json` on an API error.
-#[derive(serde::Serialize)]
-struct ApiErrorJson<'a> {
-    code: &'a str,
-    message: &'a str,
-    links: serde_json::Value,
-    trace_id: Option<&'a str>,
-    http_status: u16,
-}
-
 /// Prints what the user needs to know about `err` and maps it to its exit status (SPEC §5).
 pub fn report_error(err: jobworth::Error, endpoint: &str, json: bool) -> CliError {
     if let Some(api) = err.as_api() {
         if json {
-            let body = ApiErrorJson {
-                code: api.code.as_str(),
-                message: &api.message,
-                links: serde_json::to_value(&api.links).unwrap_or(serde_json::Value::Null),
-                trace_id: api.trace_id.as_deref(),
-                http_status: api.status.as_u16(),
-            };
-            match serde_json::to_string(&body) {
+            // The SDK serialises an API error as the wire's error object (with the HTTP status).
+            match serde_json::to_string(api) {
                 Ok(text) => println!("{text}"),
                 Err(e) => return CliError::failure(format!("cannot encode JSON: {e}")),
             }
@@ -596,10 +580,10 @@ pub fn report_error(err: jobworth::Error, endpoint: &str, json: bool) -> CliErro
             "{} the API answered {} (HTTP {}): {}",
             p.red(&p.bold("error:")),
             p.bold(api.code.as_str()),
-            api.status.as_u16(),
+            api.response.status.as_u16(),
             api.message
         );
-        eprintln!("  trace id: {}", api.trace_id.as_deref().unwrap_or("(none)"));
+        eprintln!("  trace id: {}", api.response.trace_id.as_deref().unwrap_or("(none)"));
         if matches!(err, jobworth::Error::TokenPossiblyConsumed { .. }) {
             // The note says what the code's hint would, and more.
             eprintln!("  note: {err}");
@@ -659,9 +643,9 @@ impl Failure {
                 MaybeSentKind::ResponseTooLarge { .. } => ("response-too-large", None),
                 _ => ("connection-lost", None),
             },
-            Error::Verification(e) => ("verification-failed", Some(e.status.as_u16())),
-            Error::Decryption(e) => ("decryption-failed", Some(e.status.as_u16())),
-            Error::Decode(e) => ("decode-failed", Some(e.status.as_u16())),
+            Error::Verification(e) => ("verification-failed", Some(e.response.status.as_u16())),
+            Error::Decryption(e) => ("decryption-failed", Some(e.response.status.as_u16())),
+            Error::Decode(e) => ("decode-failed", Some(e.response.status.as_u16())),
             _ => (Exit::Transport.json_code(), None),
         };
         let status = http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();

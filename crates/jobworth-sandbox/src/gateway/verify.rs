@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use alipay_v3::aes::AesKey;
 use alipay_v3::headers as h;
-use alipay_v3::sign::request_string_to_sign;
+use alipay_v3::sign::{request_string_to_sign, RequestTarget};
 use alipay_v3::verify::AuthorizationHeader;
 use alipay_v3::AuthHeaderError;
 use axum::http::{HeaderMap, Method};
@@ -136,9 +136,12 @@ pub(super) async fn verify(
         None => body,
     };
     let token = header_str(headers, h::APP_AUTH_TOKEN);
-    let content = std::str::from_utf8(signed_body)
-        .ok()
-        .map(|b| request_string_to_sign(&auth.auth_string, method.as_str(), target, b, token));
+    let content = std::str::from_utf8(signed_body).ok().map(|b| {
+        request_string_to_sign(
+            &auth.auth_string,
+            &RequestTarget::new(method.as_str(), target).body(b).app_auth_token(token),
+        )
+    });
     log::note(|n| n.signed(&auth.app_id, content.as_deref()));
     let signed = Signed::Request { token: token.is_some_and(|t| !t.is_empty()) };
 
