@@ -13,15 +13,12 @@ import { Agent } from 'urllib';
 
 import {
   expectSdkError,
-  generateAppKeys,
   keyModeSdk,
-  newAppId,
   queryParams,
   rawSignedRequest,
-  registerApp,
   runDesk,
+  sandboxWithApp,
   sdkQuery,
-  startSandbox,
   verifyRawResponse,
 } from './helpers.mjs';
 
@@ -45,27 +42,16 @@ function aesDecrypt(keyB64, ciphertextB64) {
 }
 
 describe('official SDK, AES content encryption', () => {
-  let sandbox;
-  let base;
-  let keys;
-  let appId;
-  let app;
-  let sdk;
-  let teacher;
-  let agent;
+  let sandbox, base, keys, appId, app, sdk, teacher, agent;
   const encryptKey = crypto.randomBytes(16).toString('base64');
 
   before(async () => {
-    sandbox = await startSandbox();
-    base = sandbox.base;
-    keys = generateAppKeys();
-    appId = newAppId();
-    // The public key as bare base64 SPKI this time (SPEC §4.2 takes PEM or bare base64).
-    app = await registerApp(base, { appId, publicKey: keys.publicSpkiBase64, encryptKey });
-    sdk = keyModeSdk({ base, appId, keys, alipayPublicKey: app.alipay_public_key, encryptKey });
+    // The public key as bare base64 SPKI this time (the sandbox takes PEM or bare base64).
+    ({ sandbox, base, keys, appId, app, sdk, personas: { teacher } } = await sandboxWithApp({
+      publicKeyForm: 'base64',
+      encryptKey,
+    }));
     agent = new AesMarkingAgent();
-    const personas = await (await fetch(`${base}/sandbox/personas`)).json();
-    teacher = personas.find((p) => p.persona === 'teacher');
   });
   after(async () => {
     await agent?.close();
