@@ -14,7 +14,7 @@ import (
 // biz_content of the v2-style page/wap pay forms (payment_api.go) and one decrypt helper
 // (member_api.go); no request carries alipay-encrypt-type and no answer is decrypted. The
 // official java/php/net v3 SDKs mark every request `alipay-encrypt-type: AES` once an encrypt
-// key is configured (GET included) and decrypt every 2xx body (protocol reference §3).
+// key is configured (GET included) and decrypt every 2xx body.
 // So against an app registered with an encrypt_key, gopay gets — and can only read — plaintext.
 func TestAESKeyIsNotUsedForV3Calls(t *testing.T) {
 	key := make([]byte, 16)

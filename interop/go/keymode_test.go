@@ -41,7 +41,7 @@ func TestKeyMode(t *testing.T) {
 			t.Fatalf("merchant_identity_id %q open_id %q (persona open_id %q)", ans.MerchantIdentityID, ans.OpenID, f.users["teacher"].OpenID)
 		}
 		ex := rec.last(t)
-		// The sandbox signs its answers (SPEC 4.1); gopay's generic call just does not look.
+		// The sandbox signs its answers; gopay's generic call just does not look.
 		for _, h := range []string{"alipay-signature", "alipay-timestamp", "alipay-nonce", "alipay-trace-id"} {
 			if ex.RespHeader.Get(h) == "" {
 				t.Errorf("the sandbox's answer lacks %s", h)

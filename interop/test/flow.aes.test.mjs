@@ -3,7 +3,7 @@
 // Node SDK quirk (alipay-sdk 4.14.0 `#curl`): `needEncrypt` sets `alipay-encrypt-type: AES` only
 // on requests with a body, never on GET/HEAD, yet it decrypts every answer. The v3 query is a
 // GET, so the tests add the header the way the Java/PHP/.NET SDKs send it on every request once
-// an encrypt key is configured (protocol §3): a dispatcher that adds it. The header is not part
+// an encrypt key is configured: a dispatcher that adds it. The header is not part
 // of the string-to-sign, so the SDK's own signing is untouched.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,7 +113,7 @@ describe('official SDK, AES content encryption', () => {
     await assert.rejects(sdkQuery(other, queryParams(flow, teacher), { needEncrypt: true, agent }));
   });
 
-  test('no alipay-encrypt-type: plaintext answer (SPEC §4.1); plain GET+needEncrypt cannot decrypt it', async () => {
+  test('no alipay-encrypt-type: plaintext answer; plain GET+needEncrypt cannot decrypt it', async () => {
     // Plain SDK call with no encryption: plaintext JSON even though the app has a key.
     const flow = await runDesk(base, sdk, { persona: 'teacher' });
     const plain = await sdkQuery(sdk, queryParams(flow, teacher));

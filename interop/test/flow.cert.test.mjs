@@ -23,7 +23,7 @@ describe('official SDK, certificate mode', () => {
   const certSdk = (overrides = {}) =>
     new AlipaySdk({
       appId,
-      // PKCS#8 PEM needs keyType PKCS8 in the Node SDK (protocol §6).
+      // PKCS#8 PEM needs keyType PKCS8 in the Node SDK.
       privateKey: keys.privatePkcs8Pem,
       keyType: 'PKCS8',
       appCertContent: app.app_cert,

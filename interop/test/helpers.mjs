@@ -391,7 +391,7 @@ export function rustCorpus(cases) {
   return results;
 }
 
-// --- the protocol, written out independently with node's crypto (protocol §1.3, §1.4, §2.2) ---
+// --- the protocol, written out independently with node's crypto (request string-to-sign, authorization header, response string-to-sign) ---
 
 export function requestStringToSign({ authString, method, requestUri, body, appAuthToken }) {
   let s = `${authString}\n${method.toUpperCase()}\n${requestUri}\n${body}\n`;
