@@ -19,8 +19,8 @@ import {
   queryParams,
   registerApp,
   runDesk,
+  sandboxWithApp,
   sdkQuery,
-  startSandbox,
 } from './helpers.mjs';
 
 chromiumIsInstalled();
@@ -33,20 +33,16 @@ const WIDTHS = [
 describe('request inspector in a real browser', () => {
   let sandbox;
   let base;
-  let browser;
   let appId;
   let otherAppId;
   let refusedTrace;
+  let browser;
 
   before(async () => {
-    sandbox = await startSandbox();
-    base = sandbox.base;
-    const keys = generateAppKeys();
-    appId = newAppId();
-    const app = await registerApp(base, { appId, publicKey: keys.publicSpkiPem });
-    const sdk = keyModeSdk({ base, appId, keys, alipayPublicKey: app.alipay_public_key });
-    const personas = await apiOk(base, 'GET', '/sandbox/personas');
-    const teacher = personas.find((p) => p.persona === 'teacher');
+    const setup = await sandboxWithApp();
+    ({ sandbox, base, appId } = setup);
+    const { keys, app, sdk, personas } = setup;
+    const teacher = personas.teacher;
 
     // Answered: a completed desk read once.
     const flow = await runDesk(base, sdk);

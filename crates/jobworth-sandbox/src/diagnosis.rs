@@ -285,6 +285,22 @@ mod tests {
     }
 
     #[test]
+    fn another_hash_names_the_sign_type() {
+        assert_eq!(
+            Signed::OrderString.hash_advice(DigestAlgorithm::Sha1),
+            "SHA-1, which is sign_type RSA, instead of SHA-256: sign with RSA2 (SHA256withRSA)"
+        );
+        assert_eq!(
+            Signed::Request { token: false }.hash_advice(DigestAlgorithm::Sha1),
+            "SHA-1 (SHA1withRSA, the legacy RSA sign type) instead of SHA-256: v3 signatures are SHA256withRSA"
+        );
+        assert_eq!(
+            Signed::OrderString.hash_advice(DigestAlgorithm::Sha512),
+            "SHA-512 instead of SHA-256: sign with RSA2 (SHA256withRSA)"
+        );
+    }
+
+    #[test]
     fn names() {
         assert_eq!(serde_json::to_value(Diagnosis::WrongStringToSign).unwrap(), "wrong-string-to-sign");
     }
