@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use crate::diagnosis::{self, Diagnosis, Refusal, Signed};
 use crate::error::ApiError;
 use crate::personas::{self, Outcome, Persona};
+use crate::redact;
 use crate::state::AppState;
 use crate::store::{AppRecord, Desk, DeskResult, DeskState, NewDesk};
 use crate::web::log;
@@ -78,8 +79,9 @@ async fn verify_order(state: &AppState, order_str: &str) -> Result<(OrderParams,
             Diagnosis::UnknownApp,
             code::INVALID_APP_ID,
             format!(
-                "无效的AppID参数 (the order string's app_id {app_id} is not registered in the sandbox; register \
-                 it with POST /sandbox/apps)"
+                "无效的AppID参数 (the order string's app_id {} is not registered in the sandbox; register \
+                 it with POST /sandbox/apps)",
+                redact::id(app_id)
             ),
         )
     })?;
@@ -111,7 +113,7 @@ async fn verify_order(state: &AppState, order_str: &str) -> Result<(OrderParams,
             code::INVALID_SIGNATURE,
             format!(
                 "验签出错 (the order string's sign_type is {:?}; the sandbox verifies RSA2 (SHA256withRSA) only)",
-                params.get("sign_type").unwrap_or_default().chars().take(16).collect::<String>()
+                redact::id(params.get("sign_type").unwrap_or_default())
             ),
         )),
         Err(other) => Err(ApiError::gateway(

@@ -70,6 +70,11 @@ fn truncate(text: &str, max: usize) -> String {
     }
 }
 
+/// An identifier a client sent (app id, SN), as it may be shown: at most 64 characters.
+pub(crate) fn id(value: &str) -> String {
+    value.chars().take(64).collect()
+}
+
 /// A string-to-sign as it may be shown: secrets masked, bounded. Line breaks are kept.
 pub(crate) fn string_to_sign(text: &str) -> String {
     truncate(&mask_secrets(text), MAX_SHOWN)

@@ -22,6 +22,7 @@ use jobworth_wire::code::gateway as code;
 use crate::diagnosis::{self, Diagnosis, Refusal, Signed};
 use crate::error::ApiError;
 use crate::multipart;
+use crate::redact;
 use crate::state::AppState;
 use crate::store::{duration_ms, now_ms, App, Generations, Versioned};
 use crate::web::log;
@@ -70,8 +71,9 @@ fn unknown_app(app_id: &str) -> Refusal {
         Diagnosis::UnknownApp,
         code::INVALID_APP_ID,
         format!(
-            "无效的AppID参数 (app_id {app_id} is not registered in the sandbox; register it with POST /sandbox/apps, \
-             or check that the client sends the app id it was registered with)"
+            "无效的AppID参数 (app_id {} is not registered in the sandbox; register it with POST /sandbox/apps, \
+             or check that the client sends the app id it was registered with)",
+            redact::id(app_id)
         ),
     )
 }
@@ -96,7 +98,7 @@ fn check_signature(
                 format!(
                     "应用公钥证书不存在 (app_cert_sn {} is not the SN of the certificate the sandbox issued to this \
                      app; {expected} (registering the app again issues a new certificate))",
-                    sn.chars().take(64).collect::<String>()
+                    redact::id(sn)
                 ),
             ));
         }

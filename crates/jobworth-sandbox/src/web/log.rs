@@ -38,7 +38,7 @@ impl Note {
     /// A signed request by `app_id`, verified over `string_to_sign` (shown masked).
     pub(crate) fn signed(&mut self, app_id: &str, string_to_sign: Option<&str>) {
         self.signed = true;
-        self.app_id = Some(app_id.chars().take(64).collect());
+        self.app_id = Some(redact::id(app_id));
         self.string_to_sign = string_to_sign.map(redact::string_to_sign);
     }
 
