@@ -6,14 +6,10 @@
 // to install it (CI runs `apt-get install -y chromium`).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-import { chromium } from 'playwright-core';
-
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
   TARGET_DIR,
   apiOk,
   generateAppKeys,
@@ -25,6 +21,9 @@ import {
   registerApp,
   sdkQuery,
   expectSdkError,
+  chromiumIsInstalled,
+  guardedPage,
+  launchChromium,
   startSandbox,
 } from './helpers.mjs';
 
@@ -32,14 +31,7 @@ const SHOT_BEFORE = path.join(TARGET_DIR, 'desk-screenshot.png');
 const SHOT_AFTER = path.join(TARGET_DIR, 'desk-screenshot-completed.png');
 const SHOT_PENDING = path.join(TARGET_DIR, 'desk-screenshot-pending.png');
 
-const MISSING_CHROMIUM =
-  `Chromium not found at ${CHROMIUM}. Install it with \`apt-get install -y chromium\` ` +
-  'or point CHROMIUM_PATH at a Chromium binary. This test does not skip.';
-
-// Counted as a failure of its own, so a missing browser is never just "cancelled".
-test('Chromium is installed', () => {
-  assert.ok(existsSync(CHROMIUM), MISSING_CHROMIUM);
-});
+chromiumIsInstalled();
 
 describe('acceptance desk in a real browser', () => {
   let sandbox;
@@ -50,7 +42,6 @@ describe('acceptance desk in a real browser', () => {
   let personas;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(MISSING_CHROMIUM);
     sandbox = await startSandbox();
     base = sandbox.base;
     const keys = generateAppKeys();
@@ -58,8 +49,7 @@ describe('acceptance desk in a real browser', () => {
     const app = await registerApp(base, { appId, publicKey: keys.publicSpkiPem });
     sdk = keyModeSdk({ base, appId, keys, alipayPublicKey: app.alipay_public_key });
     personas = await apiOk(base, 'GET', '/sandbox/personas');
-    // playwright-core gives every launch a fresh, empty profile directory.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await launchChromium();
     mkdirSync(TARGET_DIR, { recursive: true });
   });
   after(async () => {
@@ -67,25 +57,7 @@ describe('acceptance desk in a real browser', () => {
     await sandbox?.stop();
   });
 
-  /** A page that records script errors and refuses (and records) any non-loopback request. */
-  async function openPage() {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'zh-CN' });
-    const page = await context.newPage();
-    const problems = [];
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
-    });
-    await page.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.protocol === 'data:') {
-        return route.continue();
-      }
-      problems.push(`external request refused: ${url.href}`);
-      return route.abort();
-    });
-    return { context, page, problems };
-  }
+  const openPage = () => guardedPage(browser);
 
   function newOrder(identityType = '04') {
     const ids = newFlowIds();

@@ -6,20 +6,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { chromium } from 'playwright-core';
-
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
   TARGET_DIR,
   apiOk,
   generateAppKeys,
   jobworthBin,
   keyModeSdk,
+  launchChromium,
   newAppId,
   newFlowIds,
   orderString,
@@ -78,7 +75,6 @@ describe('the pages at 390 px and 1280 px', () => {
   let keys;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; this test does not skip`);
     sandbox = await startSandbox();
     base = sandbox.base;
     keys = generateAppKeys();
@@ -87,7 +83,7 @@ describe('the pages at 390 px and 1280 px', () => {
     assert.equal(app.name, MERCHANT);
     keys.alipayPublicKey = app.alipay_public_key;
     sdk = keyModeSdk({ base, appId, keys, alipayPublicKey: app.alipay_public_key });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await launchChromium();
     mkdirSync(TARGET_DIR, { recursive: true });
   });
   after(async () => {

@@ -1,5 +1,6 @@
 // Shared helpers for the interop suite: start/stop the sandbox binary, talk to its control
-// plane, make app keys, drive the official SDK, and run the Rust cross-check example.
+// plane, make app keys, drive the official SDK, run the Rust cross-check example, and open pages
+// in the system Chromium.
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,8 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 
 import { AlipaySdk, AlipayRequestError } from 'alipay-sdk';
+import { chromium } from 'playwright-core';
 
 export { AlipaySdk, AlipayRequestError };
 
@@ -35,6 +38,43 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+export const MISSING_CHROMIUM =
+  `Chromium not found at ${CHROMIUM}. Install it with \`apt-get install -y chromium\` ` +
+  'or point CHROMIUM_PATH at a Chromium binary. This test does not skip.';
+
+/** A test of its own, so a missing browser is counted as a failure, never just "cancelled". */
+export function chromiumIsInstalled() {
+  test('Chromium is installed', () => {
+    assert.ok(existsSync(CHROMIUM), MISSING_CHROMIUM);
+  });
+}
+
+/** Launches Chromium; playwright-core gives every launch a fresh, empty profile directory. */
+export async function launchChromium() {
+  if (!existsSync(CHROMIUM)) throw new Error(MISSING_CHROMIUM);
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+/** A page that records script errors and refuses (and records) any non-loopback request. */
+export async function guardedPage(browser, viewport = { width: 1100, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.protocol === 'data:') {
+      return route.continue();
+    }
+    problems.push(`external request refused: ${url.href}`);
+    return route.abort();
+  });
+  return { context, page, problems };
+}
 
 /** Path of the `jobworth` binary under test. */
 export function jobworthBin() {

@@ -49,6 +49,9 @@ pub struct Limits {
     /// Open connections served at once (default 1024); past it a connection gets `503` and is
     /// closed.
     pub max_connections: usize,
+    /// Signed requests kept in memory for `GET /sandbox/requests` and the inspector (default
+    /// 1000); older ones are dropped.
+    pub request_log: usize,
 }
 
 impl Default for Limits {
@@ -57,6 +60,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            request_log: 1000,
         }
     }
 }
@@ -110,6 +114,7 @@ mod tests {
         assert!(c.limits.header_read_timeout <= Duration::from_secs(120), "idle connections close within 120 s");
         assert_eq!(c.limits.body_read_timeout, Duration::from_secs(30));
         assert_eq!(c.limits.max_connections, 1024);
+        assert_eq!(c.limits.request_log, 1000);
         assert!(!format!("{c:?}").contains("s3cret"));
     }
 }

@@ -4,17 +4,20 @@
 
 use alipay_v3::aes::AesKey;
 use alipay_v3::keys::PublicKey;
-use alipay_v3::order::{parse_order_string, verify_order_string};
+use alipay_v3::order::{parse_order_string, sign_content, verify_order_string, OrderParams};
 use alipay_v3::OrderStringError;
 use jobworth_wire::code::gateway as code;
 use jobworth_wire::{ErrorCode, IdentityResult, CREDIT_AGREEMENT_SIGN};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::diagnosis::{self, Diagnosis, Refusal, Signed};
 use crate::error::ApiError;
 use crate::personas::{self, Outcome, Persona};
+use crate::redact;
 use crate::state::AppState;
-use crate::store::{Desk, DeskResult, DeskState, NewDesk};
+use crate::store::{AppRecord, Desk, DeskResult, DeskState, NewDesk};
+use crate::web::log;
 
 /// Identity type when step 1 names none: `04` (teacher).
 pub const DEFAULT_IDENTITY_TYPE: &str = "04";
@@ -59,6 +62,69 @@ fn string_field(obj: &Map<String, Value>, names: &[&str]) -> Option<String> {
 /// Opens (or re-opens) the desk of a signed step-1 order string. Returns the desk and whether
 /// this call created it. The same order string always gives the same desk.
 pub(crate) async fn open(state: &AppState, order_str: &str) -> Result<(Desk, bool), ApiError> {
+    let opened = open_verified(state, order_str).await;
+    opened.map_err(|e| Refusal::from(e).noted())
+}
+
+/// Parses and verifies an order string: its parameters and the app that signed it. A refused
+/// signature says whether the key or the string-to-sign was wrong.
+async fn verify_order(state: &AppState, order_str: &str) -> Result<(OrderParams, AppRecord), Refusal> {
+    // The core's errors already begin with "order string".
+    let params = parse_order_string(order_str).map_err(|e| ApiError::Invalid(e.to_string()))?;
+    let app_id = params.get("app_id").ok_or_else(|| ApiError::Invalid("order string has no app_id".into()))?;
+    let content = sign_content(&params.0);
+    log::note(|n| n.signed(app_id, Some(&content)));
+    let app = state.store().app(app_id).await?.ok_or_else(|| {
+        Refusal::gateway(
+            Diagnosis::UnknownApp,
+            code::INVALID_APP_ID,
+            format!(
+                "无效的AppID参数 (the order string's app_id {} is not registered in the sandbox; register \
+                 it with POST /sandbox/apps)",
+                redact::id(app_id)
+            ),
+        )
+    })?;
+    let spki = app.public_key_spki.as_deref().ok_or_else(|| {
+        Refusal::gateway(
+            Diagnosis::NoPublicKey,
+            code::INVALID_SIGNATURE,
+            "验签出错 (no public key is registered for this app)",
+        )
+    })?;
+    let key = PublicKey::from_spki_der(spki).map_err(|e| ApiError::Internal(format!("stored app key: {e}")))?;
+    match verify_order_string(order_str, &key) {
+        Ok(verified) => Ok((verified, app)),
+        Err(OrderStringError::Signature(_)) => {
+            diagnosis::check_signature(
+                Signed::OrderString,
+                app_id,
+                &key,
+                &content,
+                params.get("sign").unwrap_or_default(),
+            )?;
+            Err(ApiError::Internal("an order string signature failed once and verified once".into()).into())
+        }
+        Err(e @ (OrderStringError::Encoding(_) | OrderStringError::Duplicate(_))) => {
+            Err(ApiError::Invalid(e.to_string()).into())
+        }
+        Err(OrderStringError::SignType) => Err(Refusal::gateway(
+            Diagnosis::WrongSignType,
+            code::INVALID_SIGNATURE,
+            format!(
+                "验签出错 (the order string's sign_type is {:?}; the sandbox verifies RSA2 (SHA256withRSA) only)",
+                redact::id(params.get("sign_type").unwrap_or_default())
+            ),
+        )),
+        Err(other) => Err(ApiError::gateway(
+            code::INVALID_SIGNATURE,
+            format!("验签出错 ({other}; RSA2 over the sorted parameters, sign excluded)"),
+        )
+        .into()),
+    }
+}
+
+async fn open_verified(state: &AppState, order_str: &str) -> Result<(Desk, bool), ApiError> {
     let order_str = order_str.trim().trim_start_matches('?');
     if order_str.is_empty() {
         return Err(ApiError::Invalid("order string is empty".into()));
@@ -66,23 +132,8 @@ pub(crate) async fn open(state: &AppState, order_str: &str) -> Result<(Desk, boo
     if order_str.len() > MAX_ORDER_STR {
         return Err(ApiError::Invalid("order string is too long".into()));
     }
-    // The core's errors already begin with "order string".
-    let params = parse_order_string(order_str).map_err(|e| ApiError::Invalid(e.to_string()))?;
-    let app_id = params.get("app_id").ok_or_else(|| ApiError::Invalid("order string has no app_id".into()))?;
-    let app = state.store().app(app_id).await?.ok_or_else(|| {
-        ApiError::gateway(code::INVALID_APP_ID, "无效的AppID参数 (app_id is not registered in the sandbox)")
-    })?;
-    let spki = app.public_key_spki.as_deref().ok_or_else(|| {
-        ApiError::gateway(code::INVALID_SIGNATURE, "验签出错 (no public key is registered for this app)")
-    })?;
-    let key = PublicKey::from_spki_der(spki).map_err(|e| ApiError::Internal(format!("stored app key: {e}")))?;
-    let params = verify_order_string(order_str, &key).map_err(|e| match e {
-        OrderStringError::Encoding(_) | OrderStringError::Duplicate(_) => ApiError::Invalid(e.to_string()),
-        other => ApiError::gateway(
-            code::INVALID_SIGNATURE,
-            format!("验签出错 (order string: {other}; RSA2 over the sorted parameters, sign excluded)"),
-        ),
-    })?;
+    let (params, app) = verify_order(state, order_str).await.map_err(Refusal::noted)?;
+    let app_id = app.app_id.as_str();
     match params.get("method") {
         Some(CREDIT_AGREEMENT_SIGN) => {}
         _ => {

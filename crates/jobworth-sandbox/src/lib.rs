@@ -23,11 +23,15 @@ pub mod cert_no;
 mod config;
 mod control;
 mod desk;
+mod diagnosis;
 mod error;
 mod gateway;
+mod inspector;
 mod multipart;
 mod pages;
 pub mod personas;
+mod redact;
+mod requests;
 mod rules;
 mod serve;
 mod state;
@@ -88,6 +92,9 @@ pub fn app(state: AppState) -> Router {
         .route("/sandbox/desk/{desk_id}/resolve", post(control::resolve))
         .route("/sandbox/desk/{desk_id}/cancel", post(control::cancel))
         .route("/sandbox/authentications", post(control::authentications))
+        .route("/sandbox/requests", get(requests::list))
+        .route("/sandbox/inspector", get(inspector::list))
+        .route("/sandbox/inspector/{id}", get(inspector::show))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), control::gate));
     let pages = Router::new()
         .route("/", get(pages::index_page))
@@ -111,7 +118,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(web::errors::json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), gateway::sign))
         .layer(PropagateRequestIdLayer::new(trace_id.clone()))
-        .layer(axum::middleware::from_fn(web::log::requests))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::log::requests))
         .layer(SetRequestIdLayer::new(trace_id, MakeTraceId))
         .layer(tower::util::MapRequestLayer::new(strip_client_trace_id))
         .with_state(state)

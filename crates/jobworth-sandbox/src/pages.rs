@@ -83,10 +83,15 @@ ul.links{margin:0;padding-left:20px}ul.links li{margin:3px 0}
 "#;
 
 fn page(title: &str, body: &str) -> String {
+    page_with_style(title, "", body)
+}
+
+/// A page in the desk's look, with `style` (CSS) of its own after the shared sheet.
+pub(crate) fn page_with_style(title: &str, style: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n\
-         <style>{STYLE}</style>\n</head>\n<body>\n<header><div class=\"brand\">支付宝 · 芝麻职得<span>Zhima Jobworth</span></div>\
+         <style>{STYLE}{style}</style>\n</head>\n<body>\n<header><div class=\"brand\">支付宝 · 芝麻职得<span>Zhima Jobworth</span></div>\
          <div class=\"sandbox\">沙箱 Sandbox</div></header>\n<main>\n{body}</main>\n\
          <footer>jobworth sandbox · 本地模拟，不涉及真实支付宝账户 · local emulation, no real Alipay account</footer>\n\
          </body>\n</html>\n",
@@ -94,7 +99,8 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn html(status: StatusCode, text: String) -> Response {
+/// An HTML answer, never cached.
+pub(crate) fn html(status: StatusCode, text: String) -> Response {
     let mut res = (status, Html(text)).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

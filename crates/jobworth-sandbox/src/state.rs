@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::ca::{self, CaError, SandboxKeys};
 use crate::config::Config;
+use crate::requests::RequestLog;
 use crate::store::{Store, StoreError};
 
 /// Starting the sandbox failed.
@@ -38,6 +39,8 @@ pub(crate) struct Inner {
     pub store: Store,
     pub keys: SandboxKeys,
     pub base_url: String,
+    /// The signed requests this process answered, newest last.
+    pub requests: RequestLog,
 }
 
 /// `http://HOST:PORT` for a bound address; an unspecified address is reached over loopback.
@@ -72,7 +75,8 @@ impl AppState {
         };
         let keys = SandboxKeys::load(&row)?;
         tracing::info!(alipay_cert_sn = %keys.alipay_cert_sn, root_cert_sn = %keys.root_cert_sn, "sandbox keys ready");
-        Ok(AppState { inner: Arc::new(Inner { cfg, store, keys, base_url }) })
+        let requests = RequestLog::new(cfg.limits.request_log);
+        Ok(AppState { inner: Arc::new(Inner { cfg, store, keys, base_url, requests }) })
     }
 
     /// The configuration.
@@ -111,6 +115,10 @@ impl AppState {
 
     pub(crate) fn keys(&self) -> &SandboxKeys {
         &self.inner.keys
+    }
+
+    pub(crate) fn requests(&self) -> &RequestLog {
+        &self.inner.requests
     }
 
     pub(crate) fn cfg(&self) -> &Config {

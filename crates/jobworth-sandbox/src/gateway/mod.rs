@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use jobworth_wire::code::gateway as code;
 use jobworth_wire::AUTHENTICATION_PATH;
 
+use crate::diagnosis::Refusal;
 use crate::error::{ApiError, JSON_UTF8};
 use crate::rules::{authentication, Call};
 use crate::state::AppState;
@@ -30,9 +31,9 @@ pub(crate) async fn v3(
 ) -> Result<Response, ApiError> {
     // The raw request-target, byte for byte as it arrived (never re-encoded).
     let target = uri.path_and_query().map_or_else(|| uri.path(), |pq| pq.as_str());
-    let verified = verify(&state, &method, target, &headers, &body).await?;
+    let verified = verify(&state, &method, target, &headers, &body).await.map_err(Refusal::noted)?;
     let call = Call { state: &state, app: &verified.app.value.record, generations: verified.generations };
-    let json = dispatch(&call, &method, uri.path(), uri.query()).await?;
+    let json = dispatch(&call, &method, uri.path(), uri.query()).await.map_err(|e| Refusal::from(e).noted())?;
     Ok(success(json, verified.response_key.as_ref()))
 }
 
