@@ -686,6 +686,12 @@ impl Failure {
                     ),
                     _ => (err.to_string(), None),
                 };
+                // Which side the configured certificate is of comes first: it is the fix.
+                let hint = match (&e.environment, hint) {
+                    (Some(env), Some(hint)) => Some(format!("{env}; {hint}")),
+                    (Some(env), None) => Some(env.to_string()),
+                    (None, hint) => hint,
+                };
                 (format!("response verification failed{status}: {what}"), hint)
             }
             Error::Decryption(e) => (
