@@ -1,4 +1,4 @@
-//! Single-use tokens across processes (SPEC §4, §6 "reliability"), with the real `jobworth` binary:
+//! Single-use tokens across processes, with the real `jobworth` binary:
 //!
 //! * `kill_9_and_restart_never_answer_a_token_twice`: concurrent clients stream queries over 200
 //!   terminal tokens while the sandbox process is SIGKILLed and restarted on the same data dir 3

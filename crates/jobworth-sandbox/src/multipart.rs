@@ -1,5 +1,6 @@
 //! The one thing the gateway needs from a `multipart/form-data` request: the text of the part
-//! named `data`, which is the signed BODY (protocol §1.6).
+//! named `data`: in a v3 upload, that text (not the whole body) is what the request signature
+//! covers.
 
 /// Longest boundary RFC 2046 allows. A longer one is not multipart: the body is then signed as
 /// it is, and the signature check refuses it.

@@ -1,4 +1,5 @@
-//! Control plane (SPEC §4.2), its loopback/admin-token gate, and the desk HTML pages.
+//! Control plane (`/sandbox/…`: apps, desks, personas), its loopback/admin-token gate, and the
+//! desk HTML pages.
 
 use std::net::SocketAddr;
 

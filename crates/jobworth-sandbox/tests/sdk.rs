@@ -1,5 +1,5 @@
-//! The sandbox driven by the project's own SDK (`jobworth::Client`) through the rows of SPEC
-//! §4.1 that a correct client can produce: the whole flow, key mode, certificate mode, AES,
+//! The sandbox driven by the project's own SDK (`jobworth::Client`) through every answer of the
+//! query that a correct client can produce: the whole flow, key mode, certificate mode, AES,
 //! every persona, pending → resolve, the business errors and the gateway errors.
 //! (Byte-level abuse — replay, tampered targets, stale timestamps — needs a hand-built request
 //! and lives in `gateway.rs`.)
