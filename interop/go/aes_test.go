@@ -14,16 +14,15 @@ import (
 // biz_content of the v2-style page/wap pay forms (payment_api.go) and one decrypt helper
 // (member_api.go); no request carries alipay-encrypt-type and no answer is decrypted. The
 // official java/php/net v3 SDKs mark every request `alipay-encrypt-type: AES` once an encrypt
-// key is configured (GET included) and decrypt every 2xx body (protocol reference §3).
+// key is configured (GET included) and decrypt every 2xx body.
 // So against an app registered with an encrypt_key, gopay gets — and can only read — plaintext.
 func TestAESKeyIsNotUsedForV3Calls(t *testing.T) {
-	base := startSandbox(t)
 	key := make([]byte, 16)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
 	aesKey := base64.StdEncoding.EncodeToString(key)
-	f := newFixtureApp(t, base, aesKey)
+	f := newFixtureApp(t, aesKey)
 	for _, mode := range []string{"key", "cert"} {
 		t.Run(mode+" mode", func(t *testing.T) {
 			client := f.keyClient(t)
@@ -32,9 +31,7 @@ func TestAESKeyIsNotUsedForV3Calls(t *testing.T) {
 			}
 			client.SetAESKey(aesKey)
 			rec := record(client)
-			auth := f.authorize(t, "teacher")
-			ans, res := mustQuery(t, client, auth)
-			expectSuccess(t, ans, res, auth, "SUCCESS", "FINISH")
+			auth, _, _ := f.teacherSucceeds(t, client)
 			ex := rec.last(t)
 			for _, h := range []string{"alipay-encrypt-type", "alipay-encryption-algm"} {
 				if got := ex.ReqHeader.Values(h); len(got) != 0 {

@@ -25,8 +25,7 @@ func verifyExchange(c *alipay.ClientV3, ex exchange) error {
 }
 
 func TestCertMode(t *testing.T) {
-	base := startSandbox(t)
-	f := newFixtureApp(t, base, "")
+	f := newFixtureApp(t, "")
 	client := f.certClient(t)
 	rec := record(client)
 
@@ -43,9 +42,7 @@ func TestCertMode(t *testing.T) {
 	})
 
 	t.Run("teacher SUCCESS once, then TOKEN_INVALID; gopay's verifier accepts both", func(t *testing.T) {
-		auth := f.authorize(t, "teacher")
-		ans, res := mustQuery(t, client, auth)
-		expectSuccess(t, ans, res, auth, "SUCCESS", "FINISH")
+		auth, _, res := f.teacherSucceeds(t, client)
 		ex := rec.last(t)
 		if got := res.Header.Get("alipay-sn"); got != f.app.AlipayCertSN {
 			t.Errorf("alipay-sn %q, expected the Alipay cert SN %q", got, f.app.AlipayCertSN)
@@ -110,8 +107,7 @@ func TestCertMode(t *testing.T) {
 // err == nil. The official SDKs' generic calls verify (node curl() → response-signature-verify-error
 // / response-alipay-sn-verify-error; java GenericExecuteApi → ApiClient.verifyResponse).
 func TestCertModeGenericCallDoesNotVerify(t *testing.T) {
-	base := startSandbox(t)
-	f := newFixtureApp(t, base, "")
+	f := newFixtureApp(t, "")
 
 	t.Run("wrong Alipay cert configured: answer still accepted", func(t *testing.T) {
 		wrong := f.certClient(t)
@@ -119,9 +115,7 @@ func TestCertModeGenericCallDoesNotVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec := record(wrong)
-		auth := f.authorize(t, "teacher")
-		ans, res := mustQuery(t, wrong, auth)
-		expectSuccess(t, ans, res, auth, "SUCCESS", "FINISH")
+		_, _, res := f.teacherSucceeds(t, wrong)
 		ex := rec.last(t)
 		if res.Header.Get("alipay-sn") == wrong.AliPayPublicCertSN {
 			t.Fatal("the answer's alipay-sn equals the configured (wrong) cert's SN")

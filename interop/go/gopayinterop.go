@@ -153,14 +153,22 @@ func (c *Control) RegisterApp(ctx context.Context, appID, publicKeyPEM, encryptK
 	if encryptKey != "" {
 		body["encrypt_key"] = encryptKey
 	}
-	app := new(App)
-	if err := c.Post(ctx, "/sandbox/apps", body, http.StatusCreated, app); err != nil {
+	return postCreated(ctx, c, "/sandbox/apps", body, func(app *App) bool {
+		return app.AppID == appID && app.AlipayCert != "" && app.AlipayRootCert != "" && app.AlipayPublicKey != ""
+	})
+}
+
+// postCreated posts to a control-plane route that answers 201 and refuses an answer that lacks
+// what complete looks for, so a half-filled struct never reaches a test.
+func postCreated[T any](ctx context.Context, c *Control, route string, body any, complete func(*T) bool) (*T, error) {
+	out := new(T)
+	if err := c.Post(ctx, route, body, http.StatusCreated, out); err != nil {
 		return nil, err
 	}
-	if app.AppID != appID || app.AlipayCert == "" || app.AlipayRootCert == "" || app.AlipayPublicKey == "" {
-		return nil, fmt.Errorf("POST /sandbox/apps: incomplete answer %+v", app)
+	if !complete(out) {
+		return nil, fmt.Errorf("POST %s: incomplete answer %+v", route, out)
 	}
-	return app, nil
+	return out, nil
 }
 
 // Authentication is the answer of `POST /sandbox/authentications` (as `…/complete`).
@@ -175,21 +183,16 @@ type Authentication struct {
 // Authorize creates an authentication completed by `persona` for identity type 04 (teacher),
 // skipping the desk.
 func (c *Control) Authorize(ctx context.Context, appID, connKey, persona string) (*Authentication, error) {
-	auth := new(Authentication)
-	err := c.Post(ctx, "/sandbox/authentications", map[string]string{
+	body := map[string]string{
 		"app_id":        appID,
 		"conn_key":      connKey,
 		"service_id":    ServiceID,
 		"identity_type": "04",
 		"persona":       persona,
-	}, http.StatusCreated, auth)
-	if err != nil {
-		return nil, err
 	}
-	if auth.ConnKey != connKey || auth.OnceToken == "" || auth.UserID == "" {
-		return nil, fmt.Errorf("POST /sandbox/authentications: incomplete answer %+v", auth)
-	}
-	return auth, nil
+	return postCreated(ctx, c, "/sandbox/authentications", body, func(auth *Authentication) bool {
+		return auth.ConnKey == connKey && auth.OnceToken != "" && auth.UserID != ""
+	})
 }
 
 // NewClient is a gopay v3 client aimed at the sandbox.

@@ -210,8 +210,10 @@ type persona struct {
 	OpenID  string `json:"open_id"`
 }
 
-func newFixtureApp(t *testing.T, base, encryptKey string) *fixtureApp {
+// newFixtureApp starts a sandbox for the test and registers one app on it (with encryptKey, if any).
+func newFixtureApp(t *testing.T, encryptKey string) *fixtureApp {
 	t.Helper()
+	base := startSandbox(t)
 	ctx := context.Background()
 	keys, err := GenerateAppKeys()
 	if err != nil {
@@ -266,6 +268,15 @@ func (f *fixtureApp) certClient(t *testing.T) *alipay.ClientV3 {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// teacherSucceeds authorizes the teacher and checks that one query with c answers SUCCESS/FINISH.
+func (f *fixtureApp) teacherSucceeds(t *testing.T, c *alipay.ClientV3) (*Authentication, *Answer, *http.Response) {
+	t.Helper()
+	auth := f.authorize(t, "teacher")
+	ans, res := mustQuery(t, c, auth)
+	expectSuccess(t, ans, res, auth, "SUCCESS", "FINISH")
+	return auth, ans, res
 }
 
 // mustQuery queries and fails the test on a gopay error (not on an API error: see the status).

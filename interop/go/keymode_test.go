@@ -31,20 +31,17 @@ func TestNoTypedJobworthCall(t *testing.T) {
 }
 
 func TestKeyMode(t *testing.T) {
-	base := startSandbox(t)
-	f := newFixtureApp(t, base, "")
+	f := newFixtureApp(t, "")
 	client := f.keyClient(t)
 	rec := record(client)
 
 	t.Run("teacher SUCCESS once, then TOKEN_INVALID", func(t *testing.T) {
-		auth := f.authorize(t, "teacher")
-		ans, res := mustQuery(t, client, auth)
-		expectSuccess(t, ans, res, auth, "SUCCESS", "FINISH")
+		auth, ans, _ := f.teacherSucceeds(t, client)
 		if ans.MerchantIdentityID == "" || ans.OpenID != f.users["teacher"].OpenID {
 			t.Fatalf("merchant_identity_id %q open_id %q (persona open_id %q)", ans.MerchantIdentityID, ans.OpenID, f.users["teacher"].OpenID)
 		}
 		ex := rec.last(t)
-		// The sandbox signs its answers (SPEC 4.1); gopay's generic call just does not look.
+		// The sandbox signs its answers; gopay's generic call just does not look.
 		for _, h := range []string{"alipay-signature", "alipay-timestamp", "alipay-nonce", "alipay-trace-id"} {
 			if ex.RespHeader.Get(h) == "" {
 				t.Errorf("the sandbox's answer lacks %s", h)
@@ -103,7 +100,7 @@ func TestKeyMode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wrong, err := NewClient(base, f.id, other.PrivatePKCS8Bare)
+		wrong, err := NewClient(f.base, f.id, other.PrivatePKCS8Bare)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,8 +118,7 @@ func TestKeyMode(t *testing.T) {
 // send without config.alipayPublicKey; java/php/net check alipay-signature). So an answer
 // rewritten in transit, its signature headers stripped, is handed to the caller as genuine.
 func TestKeyModeAcceptsTamperedAnswer(t *testing.T) {
-	base := startSandbox(t)
-	f := newFixtureApp(t, base, "")
+	f := newFixtureApp(t, "")
 	client := f.keyClient(t)
 	rec := record(client)
 	rec.tamper = func(res *http.Response, body []byte) []byte {

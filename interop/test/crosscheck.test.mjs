@@ -436,7 +436,7 @@ describe('order strings: official sdkExecute ⇄ Rust core', () => {
       assert.equal(otherKeyResult.valid, false, 'another key');
       assert.equal(tampered.valid, false, 'a tampered biz_content');
       assert.equal(resigned.order_string, s, 'Rust re-signs to the identical order string');
-      // node verifies Rust's order string with the protocol's rule (§7.2), written out here.
+      // node verifies Rust's order string with the protocol's v2 rule (sorted params, RSA2 over the unsigned string), written out here.
       const params = parse(resigned.order_string);
       const sign = params.find(([k]) => k === 'sign')[1];
       const content = params

@@ -12,6 +12,8 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
   TARGET_DIR,
   apiOk,
   generateAppKeys,
@@ -26,18 +28,6 @@ import {
   startSandbox,
 } from './helpers.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-// Flags for this machine's closed network and root user (see the machine notes in the README).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SHOT_BEFORE = path.join(TARGET_DIR, 'desk-screenshot.png');
 const SHOT_AFTER = path.join(TARGET_DIR, 'desk-screenshot-completed.png');
 const SHOT_PENDING = path.join(TARGET_DIR, 'desk-screenshot-pending.png');

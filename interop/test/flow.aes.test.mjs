@@ -3,7 +3,7 @@
 // Node SDK quirk (alipay-sdk 4.14.0 `#curl`): `needEncrypt` sets `alipay-encrypt-type: AES` only
 // on requests with a body, never on GET/HEAD, yet it decrypts every answer. The v3 query is a
 // GET, so the tests add the header the way the Java/PHP/.NET SDKs send it on every request once
-// an encrypt key is configured (protocol §3): a dispatcher that adds it. The header is not part
+// an encrypt key is configured: a dispatcher that adds it. The header is not part
 // of the string-to-sign, so the SDK's own signing is untouched.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,15 +13,12 @@ import { Agent } from 'urllib';
 
 import {
   expectSdkError,
-  generateAppKeys,
   keyModeSdk,
-  newAppId,
   queryParams,
   rawSignedRequest,
-  registerApp,
   runDesk,
+  sandboxWithApp,
   sdkQuery,
-  startSandbox,
   verifyRawResponse,
 } from './helpers.mjs';
 
@@ -45,27 +42,16 @@ function aesDecrypt(keyB64, ciphertextB64) {
 }
 
 describe('official SDK, AES content encryption', () => {
-  let sandbox;
-  let base;
-  let keys;
-  let appId;
-  let app;
-  let sdk;
-  let teacher;
-  let agent;
+  let sandbox, base, keys, appId, app, sdk, teacher, agent;
   const encryptKey = crypto.randomBytes(16).toString('base64');
 
   before(async () => {
-    sandbox = await startSandbox();
-    base = sandbox.base;
-    keys = generateAppKeys();
-    appId = newAppId();
-    // The public key as bare base64 SPKI this time (SPEC §4.2 takes PEM or bare base64).
-    app = await registerApp(base, { appId, publicKey: keys.publicSpkiBase64, encryptKey });
-    sdk = keyModeSdk({ base, appId, keys, alipayPublicKey: app.alipay_public_key, encryptKey });
+    // The public key as bare base64 SPKI this time (the sandbox takes PEM or bare base64).
+    ({ sandbox, base, keys, appId, app, sdk, personas: { teacher } } = await sandboxWithApp({
+      publicKeyForm: 'base64',
+      encryptKey,
+    }));
     agent = new AesMarkingAgent();
-    const personas = await (await fetch(`${base}/sandbox/personas`)).json();
-    teacher = personas.find((p) => p.persona === 'teacher');
   });
   after(async () => {
     await agent?.close();
@@ -127,7 +113,7 @@ describe('official SDK, AES content encryption', () => {
     await assert.rejects(sdkQuery(other, queryParams(flow, teacher), { needEncrypt: true, agent }));
   });
 
-  test('no alipay-encrypt-type: plaintext answer (SPEC §4.1); plain GET+needEncrypt cannot decrypt it', async () => {
+  test('no alipay-encrypt-type: plaintext answer; plain GET+needEncrypt cannot decrypt it', async () => {
     // Plain SDK call with no encryption: plaintext JSON even though the app has a key.
     const flow = await runDesk(base, sdk, { persona: 'teacher' });
     const plain = await sdkQuery(sdk, queryParams(flow, teacher));

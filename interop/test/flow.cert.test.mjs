@@ -9,30 +9,21 @@ import {
   assertApiErrorShape,
   expectSdkError,
   fixture,
-  generateAppKeys,
-  newAppId,
   queryParams,
   rawSignedRequest,
-  registerApp,
   runDesk,
+  sandboxWithApp,
   sdkQuery,
-  startSandbox,
   verifyRawResponse,
 } from './helpers.mjs';
 
 describe('official SDK, certificate mode', () => {
-  let sandbox;
-  let base;
-  let keys;
-  let appId;
-  let app;
-  let sdk;
-  let teacher;
+  let sandbox, base, keys, appId, app, sdk, teacher;
 
   const certSdk = (overrides = {}) =>
     new AlipaySdk({
       appId,
-      // PKCS#8 PEM needs keyType PKCS8 in the Node SDK (protocol §6).
+      // PKCS#8 PEM needs keyType PKCS8 in the Node SDK.
       privateKey: keys.privatePkcs8Pem,
       keyType: 'PKCS8',
       appCertContent: app.app_cert,
@@ -44,16 +35,10 @@ describe('official SDK, certificate mode', () => {
     });
 
   before(async () => {
-    sandbox = await startSandbox();
-    base = sandbox.base;
-    keys = generateAppKeys();
-    appId = newAppId();
-    app = await registerApp(base, { appId, publicKey: keys.publicSpkiPem });
+    ({ sandbox, base, keys, appId, app, personas: { teacher } } = await sandboxWithApp());
     assert.equal(typeof app.app_cert, 'string', 'an app cert is issued over the registered public key');
     assert.equal(typeof app.app_cert_sn, 'string');
     sdk = certSdk();
-    const personas = await (await fetch(`${base}/sandbox/personas`)).json();
-    teacher = personas.find((p) => p.persona === 'teacher');
   });
   after(() => sandbox?.stop());
 

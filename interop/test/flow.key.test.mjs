@@ -9,32 +9,18 @@ import {
   apiOk,
   assertApiErrorShape,
   expectSdkError,
-  generateAppKeys,
-  keyModeSdk,
-  newAppId,
   queryParams,
-  registerApp,
   runDesk,
+  sandboxWithApp,
   sdkQuery,
-  startSandbox,
   validResidentId,
 } from './helpers.mjs';
 
 describe('official SDK, key mode', () => {
-  let sandbox;
-  let base;
-  let sdk;
-  let app;
-  const personas = {};
+  let sandbox, base, sdk, app, personas;
 
   before(async () => {
-    sandbox = await startSandbox();
-    base = sandbox.base;
-    const keys = generateAppKeys();
-    const appId = newAppId();
-    app = await registerApp(base, { appId, publicKey: keys.publicSpkiPem });
-    sdk = keyModeSdk({ base, appId, keys, alipayPublicKey: app.alipay_public_key });
-    for (const p of await apiOk(base, 'GET', '/sandbox/personas')) personas[p.persona] = p;
+    ({ sandbox, base, app, sdk, personas } = await sandboxWithApp());
   });
   after(() => sandbox?.stop());
 

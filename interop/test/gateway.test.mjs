@@ -13,35 +13,17 @@ import {
   newAppId,
   queryParams,
   rawSignedRequest,
-  registerApp,
   runDesk,
+  sandboxWithApp,
   sdkQuery,
-  startSandbox,
   verifyRawResponse,
 } from './helpers.mjs';
 
-const TEACHER_QUERY_USER = async (base) => {
-  const res = await fetch(`${base}/sandbox/personas`);
-  return (await res.json()).find((p) => p.persona === 'teacher');
-};
-
 describe('gateway checks and response signatures (default sandbox)', () => {
-  let sandbox;
-  let base;
-  let keys;
-  let appId;
-  let app;
-  let sdk;
-  let teacher;
+  let sandbox, base, keys, appId, app, sdk, teacher;
 
   before(async () => {
-    sandbox = await startSandbox();
-    base = sandbox.base;
-    keys = generateAppKeys();
-    appId = newAppId();
-    app = await registerApp(base, { appId, publicKey: keys.publicSpkiPem });
-    sdk = keyModeSdk({ base, appId, keys, alipayPublicKey: app.alipay_public_key });
-    teacher = await TEACHER_QUERY_USER(base);
+    ({ sandbox, base, keys, appId, app, sdk, personas: { teacher } } = await sandboxWithApp());
   });
   after(() => sandbox?.stop());
 
@@ -151,20 +133,14 @@ describe('gateway checks and response signatures (default sandbox)', () => {
 });
 
 describe('--unsigned-errors', () => {
-  let sandbox;
+  let sandbox, base, sdk, teacher;
 
   before(async () => {
-    sandbox = await startSandbox({ flags: ['--unsigned-errors'] });
+    ({ sandbox, base, sdk, personas: { teacher } } = await sandboxWithApp({ flags: ['--unsigned-errors'] }));
   });
   after(() => sandbox?.stop());
 
   test('errors carry no signature, the SDK still parses them; successes stay signed', async () => {
-    const { base } = sandbox;
-    const keys = generateAppKeys();
-    const appId = newAppId();
-    const app = await registerApp(base, { appId, publicKey: keys.publicSpkiPem });
-    const sdk = keyModeSdk({ base, appId, keys, alipayPublicKey: app.alipay_public_key });
-    const teacher = await TEACHER_QUERY_USER(base);
     const flow = await runDesk(base, sdk, { persona: 'teacher' });
 
     const ok = await sdkQuery(sdk, queryParams(flow, teacher));

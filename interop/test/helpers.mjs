@@ -23,6 +23,19 @@ export const QUERY_PATH = '/v3/zhima/customer/jobworth/authentication';
 export const ORDER_METHOD = 'zhima.credit.payafteruse.creditagreement.sign';
 export const PERSONAS = ['teacher', 'not-teacher', 'pending', 'blacklisted', 'no-zhima', 'no-jobworth', 'risk'];
 
+/** The system Chromium the browser tests drive, and its flags for a closed network and a root user. */
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /** Path of the `jobworth` binary under test. */
 export function jobworthBin() {
   return process.env.JOBWORTH_BIN
@@ -206,6 +219,30 @@ export function keyModeSdk({ base, appId, keys, alipayPublicKey, ...rest }) {
   });
 }
 
+/**
+ * What most test files start from: a fresh sandbox (`sandbox.stop()` ends it), one app registered
+ * with a new key, the key-mode SDK for that app, and the personas by name. `publicKeyForm: 'base64'`
+ * registers the key as bare base64 SPKI instead of PEM; `encryptKey` goes to both the app and the SDK.
+ */
+export async function sandboxWithApp({ flags, publicKeyForm = 'pem', encryptKey } = {}) {
+  const sandbox = await startSandbox({ flags });
+  try {
+    const { base } = sandbox;
+    const keys = generateAppKeys();
+    const appId = newAppId();
+    const publicKey = publicKeyForm === 'base64' ? keys.publicSpkiBase64 : keys.publicSpkiPem;
+    const app = await registerApp(base, { appId, publicKey, encryptKey });
+    const aes = encryptKey === undefined ? {} : { encryptKey };
+    const sdk = keyModeSdk({ base, appId, keys, alipayPublicKey: app.alipay_public_key, ...aes });
+    const personas = {};
+    for (const p of await apiOk(base, 'GET', '/sandbox/personas')) personas[p.persona] = p;
+    return { sandbox, base, keys, appId, app, sdk, personas };
+  } catch (err) {
+    await sandbox.stop();
+    throw err;
+  }
+}
+
 /** The step-1 order string made by the official SDK (extra_param as a JSON *string*). */
 export function orderString(sdk, { outAgreementNo, serviceId, onceToken, identityType = '04' }) {
   const extra = {};
@@ -354,7 +391,7 @@ export function rustCorpus(cases) {
   return results;
 }
 
-// --- the protocol, written out independently with node's crypto (protocol §1.3, §1.4, §2.2) ---
+// --- the protocol, written out independently with node's crypto (request string-to-sign, authorization header, response string-to-sign) ---
 
 export function requestStringToSign({ authString, method, requestUri, body, appAuthToken }) {
   let s = `${authString}\n${method.toUpperCase()}\n${requestUri}\n${body}\n`;

@@ -59,6 +59,12 @@ fn bench_json_against_a_sandbox_process() {
     assert_eq!(code, 0, "stderr: {err}");
     let v = parse_report(&out);
     assert_eq!(v["target"].as_str(), Some(sandbox.base_url.as_str()));
+    // In words, the ratio says what it is against another process.
+    let (code, out, err) =
+        run(jobworth(BIN).args(["bench", "--endpoint", &sandbox.base_url, "--duration", "1", "--concurrency", "1"]));
+    assert_eq!(code, 0, "stderr: {err}");
+    let ratio = out.lines().find(|l| l.trim_start().starts_with("ratio")).unwrap();
+    assert!(ratio.contains("% of the ceiling") && ratio.contains("the sandbox is another process"), "{ratio}");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::browser;
-use crate::desk::{self, check_app_id, DeskOutcome};
+use crate::desk::{self, check_app_id, check_id, DeskOutcome};
 use crate::error::{ApiError, JSON_UTF8};
 use crate::personas::PERSONAS;
 use crate::state::AppState;
@@ -102,11 +102,17 @@ pub(crate) struct RegisterApp {
     public_key: Option<String>,
     #[serde(default)]
     encrypt_key: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    replace: bool,
 }
 
 #[derive(Debug, Serialize)]
 struct Registered<'a> {
     app_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
     alipay_public_key: &'a str,
     alipay_cert: &'a str,
     alipay_cert_sn: &'a str,
@@ -116,9 +122,40 @@ struct Registered<'a> {
     app_cert: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     app_cert_sn: Option<&'a str>,
+    replaced: bool,
 }
 
-/// `POST /sandbox/apps` — 201 when new, 200 when an existing app was replaced.
+/// Longest app display name, in characters.
+const MAX_APP_NAME: usize = 64;
+
+/// What differs between a stored registration and a new one, by request field name.
+fn changes(old: &AppRecord, new: &AppRecord) -> Vec<&'static str> {
+    let same_aes = match (&old.encrypt_key, &new.encrypt_key) {
+        (Some(a), Some(b)) => aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok(),
+        (a, b) => a.is_none() && b.is_none(),
+    };
+    [
+        (old.public_key_spki != new.public_key_spki, "public_key"),
+        (!same_aes, "encrypt_key"),
+        (old.name != new.name, "name"),
+    ]
+    .into_iter()
+    .filter_map(|(differs, field)| differs.then_some(field))
+    .collect()
+}
+
+fn refuse_replace(app_id: &str, changed: &[&str]) -> ApiError {
+    ApiError::Conflict(format!(
+        "app {app_id} is already registered with another {}; send \"replace\": true to replace it (clients \
+         configured with the old registration then fail, and a new app certificate is issued: the old one gets \
+         app-cert-not-exist), or register the same values again to get the existing registration",
+        changed.join(" and ")
+    ))
+}
+
+/// `POST /sandbox/apps` — 201 when new; 200 with the existing registration (and its app
+/// certificate) when the same values are registered again; 409 when they differ, unless the body
+/// says `"replace": true` (200, `"replaced": true`, a new app certificate).
 pub(crate) async fn register_app(
     State(state): State<AppState>,
     Json(req): Json<RegisterApp>,
@@ -138,37 +175,74 @@ pub(crate) async fn register_app(
         }
         None => None,
     };
-    let cert = match &public_key {
-        Some(k) => Some(
-            state
-                .keys()
-                .issue_app_cert(&req.app_id, k)
-                .map_err(|e| ApiError::Internal(format!("issuing app cert: {e}")))?,
-        ),
-        None => None,
-    };
+    let name = req.name.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if let Some(name) = name {
+        check_id("name", name, MAX_APP_NAME)?;
+    }
     let record = AppRecord {
         app_id: req.app_id.clone(),
         public_key_spki: public_key.as_ref().map(|k| k.spki_der().to_vec()),
         encrypt_key,
-        app_cert_pem: cert.as_ref().map(|c| c.0.clone()),
-        app_cert_sn: cert.as_ref().map(|c| c.1.clone()),
+        app_cert_pem: None,
+        app_cert_sn: None,
+        name: name.map(str::to_owned),
     };
-    let is_new = state.store().upsert_app(&record).await?;
-    tracing::info!(app_id = %req.app_id, replaced = !is_new, cert_mode = cert.is_some(), "app registered");
+    // Without `replace`, the same values again are the existing registration, other values a 409.
+    let unchanged = |old: AppRecord| {
+        let changed = changes(&old, &record);
+        if changed.is_empty() {
+            Ok(old)
+        } else {
+            Err(refuse_replace(&req.app_id, &changed))
+        }
+    };
+    let existing = state.store().app(&req.app_id).await?;
+    let (stored, status, replaced) = match existing {
+        Some(old) if !req.replace => (unchanged(old)?, StatusCode::OK, false),
+        existing => {
+            let mut record = record.clone();
+            if let Some(k) = &public_key {
+                let (pem, sn) = state
+                    .keys()
+                    .issue_app_cert(&req.app_id, k)
+                    .map_err(|e| ApiError::Internal(format!("issuing app cert: {e}")))?;
+                record.app_cert_pem = Some(pem);
+                record.app_cert_sn = Some(sn);
+            }
+            let is_new = if existing.is_some() || req.replace {
+                state.store().upsert_app(&record).await?
+            } else {
+                state.store().insert_app(&record).await?
+            };
+            if is_new {
+                (record, StatusCode::CREATED, false)
+            } else if existing.is_some() || req.replace {
+                (record, StatusCode::OK, true)
+            } else {
+                // Another request registered the app in the meantime: judged against it.
+                let old = state.store().app(&req.app_id).await?.ok_or_else(|| {
+                    ApiError::Internal(format!("app {} vanished while it was registered", req.app_id))
+                })?;
+                (unchanged(old)?, StatusCode::OK, false)
+            }
+        }
+    };
+    tracing::info!(app_id = %req.app_id, status = status.as_u16(), replaced, cert_mode = stored.app_cert_sn.is_some(), "app registered");
     let (alipay_cert, alipay_cert_sn) = state.alipay_cert();
     let (root_cert, root_cert_sn) = state.root_cert();
     let out = Registered {
-        app_id: &req.app_id,
+        app_id: &stored.app_id,
+        name: stored.name.as_deref(),
         alipay_public_key: state.alipay_public_key_pem(),
         alipay_cert,
         alipay_cert_sn,
         alipay_root_cert: root_cert,
         alipay_root_cert_sn: root_cert_sn,
-        app_cert: cert.as_ref().map(|c| c.0.as_str()),
-        app_cert_sn: cert.as_ref().map(|c| c.1.as_str()),
+        app_cert: stored.app_cert_pem.as_deref(),
+        app_cert_sn: stored.app_cert_sn.as_deref(),
+        replaced,
     };
-    Ok(created(if is_new { StatusCode::CREATED } else { StatusCode::OK }, &out))
+    Ok(created(status, &out))
 }
 
 /// `GET /sandbox/personas`

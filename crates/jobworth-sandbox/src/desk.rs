@@ -66,7 +66,8 @@ pub(crate) async fn open(state: &AppState, order_str: &str) -> Result<(Desk, boo
     if order_str.len() > MAX_ORDER_STR {
         return Err(ApiError::Invalid("order string is too long".into()));
     }
-    let params = parse_order_string(order_str).map_err(|e| ApiError::Invalid(format!("order string: {e}")))?;
+    // The core's errors already begin with "order string".
+    let params = parse_order_string(order_str).map_err(|e| ApiError::Invalid(e.to_string()))?;
     let app_id = params.get("app_id").ok_or_else(|| ApiError::Invalid("order string has no app_id".into()))?;
     let app = state.store().app(app_id).await?.ok_or_else(|| {
         ApiError::gateway(code::INVALID_APP_ID, "无效的AppID参数 (app_id is not registered in the sandbox)")
@@ -76,9 +77,7 @@ pub(crate) async fn open(state: &AppState, order_str: &str) -> Result<(Desk, boo
     })?;
     let key = PublicKey::from_spki_der(spki).map_err(|e| ApiError::Internal(format!("stored app key: {e}")))?;
     let params = verify_order_string(order_str, &key).map_err(|e| match e {
-        OrderStringError::Encoding(_) | OrderStringError::Duplicate(_) => {
-            ApiError::Invalid(format!("order string: {e}"))
-        }
+        OrderStringError::Encoding(_) | OrderStringError::Duplicate(_) => ApiError::Invalid(e.to_string()),
         other => ApiError::gateway(
             code::INVALID_SIGNATURE,
             format!("验签出错 (order string: {other}; RSA2 over the sorted parameters, sign excluded)"),

@@ -2,7 +2,8 @@
 //!
 //! * the v3 query `GET /v3/zhima/customer/jobworth/authentication`, verified and answered as the
 //!   gateway would (signed responses, certificate mode, AES, single-use tokens);
-//! * the control plane under `/sandbox/…` and the acceptance desk page `GET /desk?<order string>`;
+//! * the control plane under `/sandbox/…`, the acceptance desk page `GET /desk?<order string>`, and
+//!   an index of the sandbox at `/`;
 //! * state in SQLite under the data dir, shared safely by several processes.
 //!
 //! ```no_run
@@ -89,6 +90,8 @@ pub fn app(state: AppState) -> Router {
         .route("/sandbox/authentications", post(control::authentications))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), control::gate));
     let pages = Router::new()
+        .route("/", get(pages::index_page))
+        .route("/personas", get(pages::personas_page))
         .route("/desk", get(pages::open_page))
         .route("/desk/{desk_id}", get(pages::show_page))
         .route("/desk/{desk_id}/complete", post(pages::complete_form))

@@ -2,7 +2,8 @@
 //!
 //! `GET /desk?<order string>` opens the desk (idempotently) and shows it; the buttons post to
 //! `/desk/{desk_id}/{complete,resolve,cancel}`, which redirect back to `/desk/{desk_id}`.
-//! Every value that came from a request is HTML-escaped.
+//! `GET /` indexes the sandbox (apps, recent desks, where to look next) and `GET /personas` lists
+//! the test users. Every value that came from a request is HTML-escaped.
 
 use std::fmt::Write as _;
 
@@ -16,7 +17,7 @@ use crate::desk;
 use crate::error::ApiError;
 use crate::personas::{self, identity_type_label, Outcome, PERSONAS};
 use crate::state::AppState;
-use crate::store::{duration_ms, now_ms, Desk, DeskState};
+use crate::store::{duration_ms, now_ms, AppRecord, Desk, DeskState};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -36,18 +37,21 @@ pub fn escape(s: &str) -> String {
 
 const STYLE: &str = r#"
 *{box-sizing:border-box}
-body{margin:0;font:15px/1.55 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif;background:#f3f5f8;color:#1f2329}
-header{background:#1677ff;color:#fff;padding:14px 20px;display:flex;justify-content:space-between;align-items:center}
+body{margin:0;word-break:normal;overflow-wrap:break-word;font:15px/1.55 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif;background:#f3f5f8;color:#1f2329}
+header{background:#1677ff;color:#fff;padding:14px 20px;display:flex;flex-wrap:wrap;gap:6px 12px;justify-content:space-between;align-items:center}
 header .brand{font-weight:600;font-size:17px}
 header .brand span{font-weight:400;opacity:.85;margin-left:6px}
-header .sandbox{background:rgba(255,255,255,.2);border-radius:12px;padding:2px 10px;font-size:12px}
+header .sandbox{background:rgba(255,255,255,.2);border-radius:12px;padding:2px 10px;font-size:12px;white-space:nowrap}
 main{max-width:760px;margin:0 auto;padding:18px 14px 40px}
 .card{background:#fff;border-radius:12px;padding:18px 20px;margin-bottom:14px;box-shadow:0 1px 3px rgba(0,0,0,.06)}
 h1,h2{margin:0 0 12px;font-weight:600}
 h1{font-size:21px}h2{font-size:17px}
 small{font-weight:400;color:#8a919f;margin-left:6px;font-size:.8em}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 16px;margin:0}
-dt{color:#8a919f}dd{margin:0;word-break:break-all;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px}
+dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:6px 16px;margin:0}
+dt{color:#8a919f}dd{margin:0;min-width:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px}
+.id{overflow-wrap:anywhere}
+.nowrap{white-space:nowrap}
+@media (max-width:560px){dl{grid-template-columns:minmax(0,1fr);gap:0}dt{margin-top:8px;font-size:13px}dt:first-child{margin-top:0}}
 .hint{color:#646a73;margin:0 0 12px}
 .personas{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:10px}
 .persona{display:flex;flex-direction:column;align-items:flex-start;gap:3px;text-align:left;border:1px solid #dee0e3;background:#fff;border-radius:10px;padding:12px;cursor:pointer;font:inherit;color:inherit}
@@ -55,10 +59,10 @@ dt{color:#8a919f}dd{margin:0;word-break:break-all;font-family:ui-monospace,Menlo
 .persona .name{font-weight:600}
 .persona .meta{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;color:#8a919f}
 .persona .desc{font-size:13px;color:#646a73}
-.badge{display:inline-block;border-radius:6px;padding:1px 8px;font-size:12px;font-weight:600;background:#f0f1f5;color:#646a73}
+.badge{display:inline-block;white-space:nowrap;border-radius:6px;padding:1px 8px;font-size:12px;font-weight:600;background:#f0f1f5;color:#646a73}
 .badge.ok{background:#e8f7ee;color:#1a7f45}.badge.bad{background:#fdecec;color:#c4302b}.badge.wait{background:#fff5e0;color:#a66300}
 .actions{display:flex;gap:10px;flex-wrap:wrap;margin-top:14px}
-.btn{border:0;border-radius:8px;padding:10px 18px;font:inherit;font-weight:600;cursor:pointer}
+.btn{white-space:nowrap;border:0;border-radius:8px;padding:10px 18px;font:inherit;font-weight:600;cursor:pointer}
 .btn.primary{background:#1677ff;color:#fff}.btn.danger{background:#fff;color:#c4302b;border:1px solid #f1b7b4}
 .btn.ok{background:#1a7f45;color:#fff}.btn.bad{background:#c4302b;color:#fff}
 .result{text-align:center}
@@ -69,6 +73,13 @@ dd.plain{font-family:inherit;font-size:inherit}
 footer{text-align:center;color:#8a919f;font-size:12px;padding:10px}
 .error{border-left:4px solid #c4302b}
 a{color:#1677ff}
+pre.cmd{margin:8px 0 0;padding:10px 12px;background:#f6f7f9;border-radius:8px;white-space:pre-wrap;overflow-wrap:anywhere;font:13px/1.5 ui-monospace,Menlo,Consolas,monospace}
+table{border-collapse:collapse;width:100%;font-size:14px}
+th,td{text-align:left;padding:7px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}th{color:#8a919f;font-weight:400;white-space:nowrap}
+td.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px}
+td .desc{font-size:13px;color:#646a73}
+@media (max-width:560px){table,tbody,tr,td{display:block}tr.head{display:none}tr{padding:8px 0;border-bottom:1px solid #eef0f3}td{border:0;padding:2px 0}td[data-label]::before{content:attr(data-label);display:inline-block;min-width:7.5em;color:#8a919f;font:12px/1.55 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",Roboto,sans-serif}}
+ul.links{margin:0;padding-left:20px}ul.links li{margin:3px 0}
 "#;
 
 fn page(title: &str, body: &str) -> String {
@@ -137,17 +148,75 @@ fn state_label(desk: &Desk) -> &'static str {
     }
 }
 
-fn render(state: &AppState, d: &Desk) -> String {
+/// A word for a POSIX shell: as is when it is plain, single-quoted otherwise.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:/=@%+,".contains(&b));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The `jobworth query` a merchant's backend would run for this desk, the key files left as the
+/// walkthrough names them: the command, then each flag with its value.
+fn query_command(state: &AppState, d: &Desk, user_id: Option<&str>) -> Vec<(&'static str, String)> {
+    let user = user_id.map_or_else(|| "\"$USER_ID\"".to_owned(), shell_word);
+    vec![
+        ("jobworth", "query".to_owned()),
+        ("--endpoint", shell_word(state.base_url())),
+        ("--app-id", shell_word(&d.app_id)),
+        ("--conn-key", shell_word(&d.conn_key)),
+        ("--once-token", shell_word(&d.once_token)),
+        ("--service-id", shell_word(&d.service_id)),
+        ("--query-type", "exact".to_owned()),
+        ("--identity-type", shell_word(&d.identity_type)),
+        ("--user-id", user),
+        ("--private-key", "keys/app_private_key.pem".to_owned()),
+        ("--alipay-public-key", "keys/alipay_public_key.pem".to_owned()),
+    ]
+}
+
+/// Longest command word kept on one line; longer ones may wrap anywhere.
+const UNBROKEN_WORD: usize = 36;
+
+/// The card a tester copies from: the token pair and the query that reads the result. The
+/// command is one line that wraps only between its words (a hyphen is no place to break a flag).
+fn query_card(state: &AppState, d: &Desk, user_id: Option<&str>) -> String {
+    let word = |w: &str| {
+        let class = if w.chars().count() <= UNBROKEN_WORD { "nowrap" } else { "id" };
+        format!("<span class=\"{class}\">{}</span>", escape(w))
+    };
+    let words: Vec<String> = query_command(state, d, user_id)
+        .iter()
+        .map(|(flag, value)| format!("{} {}", word(flag), word(value)))
+        .collect();
+    format!(
+        "<section class=\"card\" data-section=\"query\">\n<h2>商户查询<small>Query it as the merchant</small></h2>\n\
+         <p class=\"hint\">沙箱测试值，可直接复制。Sandbox test values, shown so you can copy them.</p>\n<dl>\n\
+         <dt>conn_key</dt><dd class=\"id\" data-field=\"query_conn_key\">{}</dd>\n\
+         <dt>once_token</dt><dd class=\"id\" data-field=\"once_token\">{}</dd>\n</dl>\n\
+         <pre class=\"cmd\" data-field=\"query_command\"><code>{}</code></pre>\n</section>\n",
+        escape(&d.conn_key),
+        escape(&d.once_token),
+        words.join(" "),
+    )
+}
+
+fn render(state: &AppState, d: &Desk, app_name: Option<&str>) -> String {
     let id = escape(&d.desk_id);
     let mut b = String::with_capacity(8 * 1024);
+    let merchant = app_name.map_or(String::new(), |n| {
+        format!("<dt>商户 Merchant</dt><dd class=\"plain\" data-field=\"merchant\">{}</dd>\n", escape(n))
+    });
     let _ = write!(
         b,
         "<section class=\"card\" data-desk-id=\"{id}\" data-state=\"{}\">\n<h1>身份认证<small>Identity verification</small></h1>\n<dl>\n\
-         <dt>商户应用 Merchant app</dt><dd data-field=\"app_id\">{}</dd>\n\
+         {merchant}<dt>商户应用 Merchant app</dt><dd class=\"id\" data-field=\"app_id\">{}</dd>\n\
          <dt>认证身份 Identity</dt><dd data-field=\"identity_type\">{} {}</dd>\n\
-         <dt>协议号 conn_key</dt><dd data-field=\"conn_key\">{}</dd>\n\
-         <dt>信用服务 Service id</dt><dd data-field=\"service_id\">{}</dd>\n\
-         <dt>状态 Status</dt><dd class=\"plain\" data-field=\"state\">{}</dd>\n</dl>\n</section>\n",
+         <dt>协议号 conn_key</dt><dd class=\"id\" data-field=\"conn_key\">{}</dd>\n\
+         <dt>信用服务 Service id</dt><dd class=\"id\" data-field=\"service_id\">{}</dd>\n\
+         <dt>状态 Status</dt><dd class=\"plain\" data-field=\"state\"><span class=\"label\">{}</span></dd>\n</dl>\n</section>\n",
         escape(d.state.as_str()),
         escape(&d.app_id),
         escape(&d.identity_type),
@@ -203,6 +272,7 @@ fn render(state: &AppState, d: &Desk) -> String {
                 escape(p.name),
                 escape(p.name),
             );
+            b.push_str(&query_card(state, d, Some(p.user_id)));
         }
         _ => {
             let result = desk::identity_result(d);
@@ -234,6 +304,7 @@ fn render(state: &AppState, d: &Desk) -> String {
                 escape(result),
                 escape(result),
             );
+            b.push_str(&query_card(state, d, persona.map(|p| p.user_id)));
         }
     }
     page("芝麻职得受理台 · Jobworth acceptance desk", &b)
@@ -248,18 +319,148 @@ pub(crate) async fn open_page(State(state): State<AppState>, RawQuery(query): Ra
         );
     };
     match desk::open(&state, &order).await {
-        Ok((d, _)) => html(StatusCode::OK, render(&state, &d)),
+        Ok((d, _)) => show(&state, &d).await,
         Err(e) => error_page(&e, None),
+    }
+}
+
+/// The desk page, with the merchant's registered name.
+async fn show(state: &AppState, d: &Desk) -> Response {
+    match state.store().app(&d.app_id).await {
+        Ok(app) => html(StatusCode::OK, render(state, d, app.as_ref().and_then(|a| a.name.as_deref()))),
+        Err(e) => error_page(&e.into(), None),
     }
 }
 
 /// `GET /desk/{desk_id}`
 pub(crate) async fn show_page(State(state): State<AppState>, Path(desk_id): Path<String>) -> Response {
     match state.store().desk(&desk_id).await {
-        Ok(Some(d)) => html(StatusCode::OK, render(&state, &d)),
+        Ok(Some(d)) => show(&state, &d).await,
         Ok(None) => error_page(&ApiError::NotFound("没有这个受理台 · no such desk".into()), None),
         Err(e) => error_page(&e.into(), None),
     }
+}
+
+/// How many apps and desks the index lists.
+const INDEX_APPS: u32 = 50;
+const INDEX_DESKS: u32 = 20;
+
+fn short_id(id: &str) -> String {
+    match id.char_indices().nth(8) {
+        Some((i, _)) => format!("{}…", &id[..i]),
+        None => id.to_owned(),
+    }
+}
+
+fn index_body(state: &AppState, apps: &[AppRecord], desks: &[Desk]) -> String {
+    let mut b = String::with_capacity(8 * 1024);
+    let _ = write!(
+        b,
+        "<section class=\"card\" data-section=\"links\">\n<h1>沙箱<small>Sandbox at {}</small></h1>\n\
+         <ul class=\"links\">\n\
+         <li><a href=\"/sandbox/inspector\">请求检查器 Request inspector</a> — every request and why it was refused</li>\n\
+         <li><a href=\"/personas\">测试用户 Personas</a> — the test users and what a query gets for each \
+         (<a href=\"/sandbox/personas\">JSON</a>)</li>\n\
+         <li><a href=\"/sandbox/openapi.json\">OpenAPI</a> — every route of the sandbox</li>\n</ul>\n</section>\n",
+        escape(state.base_url()),
+    );
+    b.push_str("<section class=\"card\" data-section=\"apps\">\n<h2>应用<small>Registered apps</small></h2>\n");
+    if apps.is_empty() {
+        b.push_str(
+            "<p class=\"hint\">还没有应用 · No app yet: register one with <code>POST /sandbox/apps</code>.</p>\n",
+        );
+    } else {
+        b.push_str(
+            "<table>\n<tr class=\"head\"><th>app_id</th><th>名称 Name</th><th>模式 Mode</th><th>AES</th></tr>\n",
+        );
+        for a in apps {
+            let mode = if a.app_cert_sn.is_some() { "key / cert" } else { "no key" };
+            let aes = if a.encrypt_key.is_some() { "on" } else { "off" };
+            let _ = writeln!(
+                b,
+                "<tr data-app-id=\"{0}\"><td class=\"mono id\" data-label=\"app_id\">{0}</td>\
+                 <td data-label=\"名称 Name\">{1}</td><td class=\"nowrap\" data-label=\"模式 Mode\">{2}</td>\
+                 <td data-label=\"AES\">{3}</td></tr>",
+                escape(&a.app_id),
+                escape(a.name.as_deref().unwrap_or("")),
+                mode,
+                aes,
+            );
+        }
+        b.push_str("</table>\n");
+    }
+    b.push_str(
+        "</section>\n<section class=\"card\" data-section=\"desks\">\n<h2>受理台<small>Recent desks</small></h2>\n",
+    );
+    if desks.is_empty() {
+        b.push_str("<p class=\"hint\">还没有受理台 · No desk yet: open one with <code>GET /desk?&lt;order string&gt;</code> or <code>POST /sandbox/desk</code>.</p>\n");
+    } else {
+        b.push_str(
+            "<table>\n<tr class=\"head\"><th>desk</th><th>app_id</th><th>状态 State</th><th>结果 Result</th></tr>\n",
+        );
+        for d in desks {
+            let _ = writeln!(
+                b,
+                "<tr data-desk-id=\"{0}\"><td class=\"mono\" data-label=\"desk\"><a href=\"/desk/{1}\" title=\"{0}\">{2}</a></td>\
+                 <td class=\"mono id\" data-label=\"app_id\">{3}</td><td data-label=\"状态 State\">{4}</td>\
+                 <td class=\"mono id\" data-label=\"结果 Result\">{5}</td></tr>",
+                escape(&d.desk_id),
+                escape(&alipay_v3::query::encode_uri_component(&d.desk_id)),
+                escape(&short_id(&d.desk_id)),
+                escape(&d.app_id),
+                state_label(d),
+                escape(desk::identity_result(d)).replace('_', "_<wbr>"),
+            );
+        }
+        b.push_str("</table>\n");
+    }
+    b.push_str("</section>\n");
+    b
+}
+
+/// `GET /` — what this sandbox holds: apps (no keys), recent desks, and where to look next.
+pub(crate) async fn index_page(State(state): State<AppState>) -> Response {
+    let listed = async {
+        Ok::<_, crate::store::StoreError>((
+            state.store().apps(INDEX_APPS).await?,
+            state.store().recent_desks(INDEX_DESKS).await?,
+        ))
+    };
+    match listed.await {
+        Ok((apps, desks)) => {
+            html(StatusCode::OK, page("芝麻职得沙箱 · Jobworth sandbox", &index_body(&state, &apps, &desks)))
+        }
+        Err(e) => error_page(&e.into(), None),
+    }
+}
+
+/// `GET /personas` — the test users and the outcome each one gives.
+pub(crate) async fn personas_page() -> Response {
+    let mut b = String::with_capacity(4 * 1024);
+    b.push_str(
+        "<section class=\"card\" data-section=\"personas\">\n<h1>测试用户<small>Personas</small></h1>\n\
+         <p class=\"hint\">在受理台选择其一；商户查询得到右列的结果。Pick one at the desk; the merchant's query gets the outcome shown. \
+         (<a href=\"/sandbox/personas\">JSON</a>)</p>\n\
+         <table>\n<tr class=\"head\"><th>persona</th><th>名字 Name</th><th>user_id</th><th>结果 Outcome</th></tr>\n",
+    );
+    for p in PERSONAS {
+        let o = p.outcome();
+        let _ = writeln!(
+            b,
+            "<tr data-persona-row=\"{0}\"><td class=\"mono nowrap\" data-label=\"persona\">{0}</td>\
+             <td data-label=\"名字 Name\">{1}<br><span class=\"desc\">{2}</span></td>\
+             <td class=\"mono id\" data-label=\"user_id\">{3}</td>\
+             <td data-label=\"结果 Outcome\"><span class=\"badge {4}\">{5}</span></td></tr>",
+            escape(p.persona),
+            escape(p.name),
+            escape(p.description),
+            escape(p.user_id),
+            badge_class(o),
+            escape(o.as_str()),
+        );
+    }
+    b.push_str("</table>\n</section>\n");
+    html(StatusCode::OK, page("测试用户 · Personas", &b))
 }
 
 fn form_field(body: &Result<Bytes, BytesRejection>, name: &str) -> Option<String> {

@@ -182,16 +182,16 @@ async fn copies_kept_in_memory_follow_another_instances_writes() {
     a.send(&old, &dim("conn")).await.assert_error(400, "TOKEN_INVALID", &alipay);
     b.send(&old, &dim("conn")).await.assert_error(400, "TOKEN_INVALID", &alipay);
 
-    // B re-registers the app with a new key: on A the new key works at once and the old one is
+    // B replaces the app with a new key: on A the new key works at once and the old one is
     // refused, although A last verified with the old key.
     a.authenticate(&old, "conn-2", "tok", "pending").await;
     assert_eq!(a.send(&old, &dim("conn-2")).await.json()["identity_result"], "WAITING_VERIFY");
     let new_key = alipay_v3::keys::PrivateKey::generate().unwrap();
-    let new = b.register(APP, &new_key, None).await;
+    let new = b.replace(APP, &new_key, None).await;
     assert_eq!(a.send(&new, &dim("conn-2")).await.json()["identity_result"], "WAITING_VERIFY");
     a.send(&old, &dim("conn-2")).await.assert_error(400, "invalid-signature", &alipay);
-    // And back: A holds the new key now; the old key registered again on B works on A.
-    b.register(APP, &app_key(), None).await;
+    // And back: A holds the new key now; the old key put back on B works on A.
+    b.replace(APP, &app_key(), None).await;
     a.send(&new, &dim("conn-2")).await.assert_error(400, "invalid-signature", &alipay);
     assert_eq!(a.send(&old, &dim("conn-2")).await.json()["identity_result"], "WAITING_VERIFY");
     a.sandbox.shutdown().await;

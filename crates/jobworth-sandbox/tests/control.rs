@@ -17,6 +17,15 @@ use tower::ServiceExt;
 
 const APP: &str = APP_ID;
 
+/// `base` with the fields of `extra` set.
+fn merged(base: &Value, extra: Value) -> Value {
+    let mut out = base.clone();
+    for (k, v) in extra.as_object().unwrap() {
+        out[k] = v.clone();
+    }
+    out
+}
+
 #[tokio::test]
 async fn health_public_key_and_personas() {
     let h = start().await;
@@ -72,8 +81,47 @@ async fn apps_register_replace_and_validate() {
     }
     assert!(v.get("encrypt_key").is_none(), "the AES key is never echoed");
     assert!(!String::from_utf8_lossy(&r.body).contains(aes.to_base64().as_str()));
+    assert_eq!(v["replaced"], false);
+    let first_sn = v["app_cert_sn"].clone();
+    // The same values again: the existing registration, its app certificate kept.
     let r = h.post_json("/sandbox/apps", &body).await;
     assert_eq!(r.status, 200);
+    assert_eq!(r.json()["app_cert_sn"], first_sn);
+    assert_eq!(r.json()["app_cert"], v["app_cert"]);
+    assert_eq!(r.json()["replaced"], false);
+    // Other values without "replace": refused, naming what would change, nothing written.
+    let other_aes = alipay_v3::aes::AesKey::generate();
+    for (changed, what) in [
+        (json!({"app_id": APP}), "public_key and encrypt_key"),
+        (json!({"app_id": APP, "public_key": key.public_key().to_spki_pem()}), "encrypt_key"),
+        (
+            json!({"app_id": APP, "public_key": key.public_key().to_spki_pem(), "encrypt_key": other_aes.to_base64().as_str()}),
+            "encrypt_key",
+        ),
+        (
+            merged(&body, json!({"public_key": PrivateKey::generate().unwrap().public_key().to_spki_pem()})),
+            "public_key",
+        ),
+        (merged(&body, json!({"name": "Shop"})), "name"),
+    ] {
+        let r = h.post_json("/sandbox/apps", &changed).await;
+        assert_eq!((r.status, r.code().as_str()), (409, "conflict"), "{changed}");
+        let msg = r.json()["message"].as_str().unwrap().to_string();
+        assert!(msg.contains(&format!("another {what};")), "{msg}");
+        assert!(msg.contains("\"replace\": true") && msg.contains("app-cert-not-exist"), "{msg}");
+        assert!(!msg.contains(aes.to_base64().as_str()) && !msg.contains(other_aes.to_base64().as_str()), "{msg}");
+    }
+    let r = h.post_json("/sandbox/apps", &merged(&body, json!({"replace": false}))).await;
+    assert_eq!((r.status, &r.json()["app_cert_sn"]), (200, &first_sn), "the refusals changed nothing");
+    // With "replace": true it is replaced, with a new app certificate, and the answer says so.
+    let r = h.post_json("/sandbox/apps", &merged(&body, json!({"replace": true, "name": "  Shop <1>  "}))).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["replaced"], true);
+    assert_eq!(r.json()["name"], "Shop <1>");
+    assert_ne!(r.json()["app_cert_sn"], first_sn);
+    // "replace" on an app that does not exist registers it.
+    let r = h.post_json("/sandbox/apps", &json!({"app_id": "2021000000000003", "replace": true, "name": "名字"})).await;
+    assert_eq!((r.status, &r.json()["replaced"], &r.json()["name"]), (201, &json!(false), &json!("名字")));
 
     // Without a public key: registered, no app cert, requests cannot verify.
     let r = h.post_json("/sandbox/apps", &json!({"app_id": "2021000000000002"})).await;
@@ -90,6 +138,9 @@ async fn apps_register_replace_and_validate() {
         (json!({"app_id": ""}), "app_id"),
         (json!({"public_key": "x"}), "app_id"),
         (json!({"app_id": 5}), "invalid type"),
+        (json!({"app_id": APP, "name": "x".repeat(65)}), "name is longer than 64"),
+        (json!({"app_id": APP, "name": "a\nb"}), "name contains control"),
+        (json!({"app_id": APP, "replace": "yes"}), "invalid type"),
         (json!([1, 2]), "JSON"),
     ] {
         let r = h.post_json("/sandbox/apps", &bad).await;
@@ -436,5 +487,125 @@ async fn malformed_input_gets_4xx_json_and_the_server_keeps_serving() {
         assert!(serde_json::from_slice::<Value>(&body).unwrap()["code"].is_string());
     }
     assert_eq!(h.get("/sandbox/health").await.status, 200);
+    h.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn desk_shows_the_merchant_name_and_the_query_to_copy() {
+    let h = start().await;
+    let key = app_key();
+    let body = json!({"app_id": APP, "public_key": key.public_key().to_spki_pem(), "name": "书店 <Books & Co>"});
+    assert_eq!(h.post_json("/sandbox/apps", &body).await.status, 201);
+    let order = order_string(APP, &key, "conn 'q'", Some(json!({"onceToken": "tok-q"})));
+    let (_, html) = page(&h, &format!("/desk?{order}")).await;
+    assert!(html.contains("data-field=\"merchant\">书店 &lt;Books &amp; Co&gt;</dd>"), "{html}");
+    assert!(!html.contains("<Books"));
+    // Before a persona is chosen there is nothing to query.
+    assert!(!html.contains("data-field=\"once_token\""));
+    let id = desk_id_of(&html);
+    assert_eq!(post_form(&h, &format!("/desk/{id}/complete"), "persona=teacher").await.status(), 303);
+    let (_, html) = page(&h, &format!("/desk/{id}")).await;
+    assert!(html.contains("data-field=\"once_token\">tok-q</dd>"), "{html}");
+    assert!(html.contains("data-field=\"query_conn_key\">conn &#39;q&#39;</dd>"), "{html}");
+    let start = html.find("data-field=\"query_command\"><code>").unwrap() + 33;
+    let end = start + html[start..].find("</code>").unwrap();
+    let mut command = String::new();
+    let mut in_tag = false;
+    for c in html[start..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => command.push(c),
+            _ => {}
+        }
+    }
+    let command = command.replace("&#39;", "'").replace("&quot;", "\"").replace("&amp;", "&");
+    let expected = format!(
+        "jobworth query --endpoint {} --app-id {APP} --conn-key 'conn '\\''q'\\''' --once-token tok-q \
+         --service-id {SERVICE_ID} --query-type exact --identity-type 04 --user-id {TEACHER_USER} \
+         --private-key keys/app_private_key.pem --alipay-public-key keys/alipay_public_key.pem",
+        h.base()
+    );
+    assert_eq!(command, expected);
+    // A cancelled desk has no user: the command leaves it to the shell.
+    let order = order_string(APP, &key, "conn-x", Some(json!({"onceToken": "tok-x"})));
+    let id = desk_id_of(&page(&h, &format!("/desk?{order}")).await.1);
+    assert_eq!(post_form(&h, &format!("/desk/{id}/cancel"), "").await.status(), 303);
+    assert!(page(&h, &format!("/desk/{id}"))
+        .await
+        .1
+        .contains("--user-id</span> <span class=\"nowrap\">&quot;$USER_ID&quot;</span>"));
+    h.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_index_and_the_personas_page() {
+    let h = start().await;
+    // Empty sandbox: the index says so and links everything.
+    let (status, html) = page(&h, "/").await;
+    assert_eq!(status, 200);
+    for link in ["/sandbox/inspector", "/personas", "/sandbox/personas", "/sandbox/openapi.json"] {
+        assert!(html.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+    assert!(html.contains("No app yet") && html.contains("No desk yet"));
+
+    let aes = alipay_v3::aes::AesKey::generate();
+    let key = app_key();
+    let body = json!({"app_id": APP, "public_key": key.public_key().to_spki_pem(),
+                      "encrypt_key": aes.to_base64().as_str(), "name": "<i>Shop</i>"});
+    assert_eq!(h.post_json("/sandbox/apps", &body).await.status, 201);
+    assert_eq!(h.post_json("/sandbox/apps", &json!({"app_id": "2021000000000002"})).await.status, 201);
+    let order = order_string(APP, &key, "conn-i", Some(json!({"onceToken": "tok-i"})));
+    let desk = h.post_json("/sandbox/desk", &json!({"order_str": order})).await.json();
+    let desk_id = desk["desk_id"].as_str().unwrap();
+
+    let (_, html) = page(&h, "/").await;
+    let row = |attr: &str| {
+        let start = html.find(attr).unwrap_or_else(|| panic!("{attr}: {html}"));
+        html[start..start + html[start..].find("</tr>").unwrap()].to_string()
+    };
+    let app_row = row(&format!("data-app-id=\"{APP}\""));
+    assert!(app_row.contains("&lt;i&gt;Shop&lt;/i&gt;") && app_row.contains("key / cert"), "{app_row}");
+    assert!(app_row.contains("data-label=\"AES\">on</td>"), "{app_row}");
+    let keyless = row("data-app-id=\"2021000000000002\"");
+    assert!(keyless.contains("no key") && keyless.contains("data-label=\"AES\">off</td>"), "{keyless}");
+    let desk_row = row(&format!("data-desk-id=\"{desk_id}\""));
+    assert!(desk_row.contains(&format!("href=\"/desk/{desk_id}\"")), "{desk_row}");
+    assert!(desk_row.contains("Waiting for the user") && desk_row.contains("WAITING_<wbr>VERIFY"), "{desk_row}");
+    // No key material on the page.
+    assert!(!html.contains(aes.to_base64().as_str()));
+    assert!(!html.contains("BEGIN"));
+
+    let (status, html) = page(&h, "/personas").await;
+    assert_eq!(status, 200);
+    for p in jobworth_sandbox::personas::PERSONAS {
+        assert!(html.contains(&format!("data-persona-row=\"{}\"", p.persona)), "{}", p.persona);
+        assert!(html.contains(p.user_id) && html.contains(p.outcome), "{}", p.persona);
+        assert!(!html.contains(p.cert_no), "cert_no is not shown");
+    }
+
+    // The pages keep the desk's Host check; an unknown path is still JSON.
+    for path in ["/", "/personas"] {
+        let r =
+            into_resp(h.http.get(format!("{}{path}", h.base())).header("host", "evil.example").send().await.unwrap())
+                .await;
+        assert_eq!((r.status, r.code().as_str()), (403, "forbidden"), "{path}");
+    }
+    let r = h.get("/nope").await;
+    assert_eq!((r.status, r.code().as_str()), (404, "not-found"));
+    h.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_order_strings_are_named_once() {
+    let h = start().await;
+    let app = h.register(APP, &app_key(), None).await;
+    let order = order_string(APP, &app.key, "conn-s", None);
+    for bad in [format!("{order}&app_id={APP}"), "app_id=%zz".to_string()] {
+        let r = h.post_json("/sandbox/desk", &json!({"order_str": bad})).await;
+        assert_eq!((r.status, r.code().as_str()), (400, "invalid-parameter"), "{bad}");
+        let msg = r.json()["message"].as_str().unwrap().to_string();
+        assert!(msg.starts_with("order string ") && !msg.contains("order string: order string"), "{msg}");
+    }
     h.sandbox.shutdown().await;
 }

@@ -218,8 +218,8 @@ async fn certificate_mode() {
     r.assert_error(400, "TOKEN_INVALID", &alipay);
     assert!(r.header("alipay-sn").is_none());
 
-    // Re-registering issues a new cert: the old SN stops working.
-    let again = h.register(APP, &app_key(), None).await;
+    // Replacing the registration issues a new cert, even over the same key: the old SN stops working.
+    let again = h.replace(APP, &app_key(), None).await;
     assert_ne!(again.app_cert_sn(), sn);
     assert_eq!(again.registration["alipay_cert_sn"], reg["alipay_cert_sn"]);
     let r = h.send(&app, &Req { cert_sn: Some(sn), ..Req::query(&teacher_query("x", "y")) }).await;

@@ -130,8 +130,8 @@ async fn certificate_mode_and_aes() {
         .service_id(SERVICE_ID);
     assert_eq!(q.send().await.unwrap().identity_result, IdentityResult::WaitingVerify);
 
-    // A re-registration issues a new app cert: the old one no longer exists.
-    h.register(APP, &app_key(), None).await;
+    // Replacing the registration issues a new app cert: the old one no longer exists.
+    h.replace(APP, &app_key(), None).await;
     let err = query(&client, "conn-c", "tok-c").send().await.unwrap_err();
     assert_eq!(err.api_code(), Some(&ErrorCode::AppCertNotExist));
     // And the app no longer has an AES key.

@@ -38,9 +38,28 @@ pub async fn register(
     key: &PrivateKey,
     aes: Option<AesKey>,
 ) -> App {
+    register_as(client, base, app_id, key, aes, false).await
+}
+
+/// `POST /sandbox/apps` with `"replace": true`: replaces whatever `app_id` had registered.
+pub async fn replace(client: &reqwest::Client, base: &str, app_id: &str, key: &PrivateKey, aes: Option<AesKey>) -> App {
+    register_as(client, base, app_id, key, aes, true).await
+}
+
+async fn register_as(
+    client: &reqwest::Client,
+    base: &str,
+    app_id: &str,
+    key: &PrivateKey,
+    aes: Option<AesKey>,
+    replace: bool,
+) -> App {
     let mut body = json!({"app_id": app_id, "public_key": key.public_key().to_spki_pem()});
     if let Some(k) = &aes {
         body["encrypt_key"] = json!(k.to_base64().as_str());
+    }
+    if replace {
+        body["replace"] = json!(true);
     }
     let r = post_json(client, &format!("{base}/sandbox/apps"), &body).await;
     assert!(r.status == 201 || r.status == 200, "register {app_id}: {} {}", r.status, String::from_utf8_lossy(&r.body));

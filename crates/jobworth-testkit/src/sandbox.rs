@@ -73,6 +73,11 @@ impl Harness {
         app::register(&self.http, self.base(), app_id, key, aes).await
     }
 
+    /// Registers `key` as `app_id` with `"replace": true`, whatever was registered before.
+    pub async fn replace(&self, app_id: &str, key: &PrivateKey, aes: Option<AesKey>) -> App {
+        app::replace(&self.http, self.base(), app_id, key, aes).await
+    }
+
     /// Registers `app_id` with a freshly generated key.
     pub async fn register_new(&self, app_id: &str, aes: Option<AesKey>) -> App {
         self.register(app_id, &PrivateKey::generate().unwrap(), aes).await

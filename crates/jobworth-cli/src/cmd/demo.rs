@@ -12,8 +12,13 @@ use crate::output::{print_fields_indented, Palette};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Nothing needs configuring: the sandbox listens on a free loopback port, keeps its state in a \
-    temporary directory that is removed afterwards, and the app keys are generated for the run.")]
-pub struct Args {}
+    temporary directory that is removed afterwards, and the app keys are generated for the run. With --keep the \
+    sandbox stays up after the flow, so its pages can be opened in a browser, until Ctrl-C.")]
+pub struct Args {
+    /// Keep the sandbox running after the flow (its index and the demo's desk in a browser) until Ctrl-C
+    #[arg(long)]
+    keep: bool,
+}
 
 const STEPS: usize = 7;
 const APP_ID: &str = "2021000000000001";
@@ -21,7 +26,7 @@ const APP_ID: &str = "2021000000000001";
 const SERVICE_ID: &str = "2019120400000000000004450100";
 const PERSONA: &str = "teacher";
 
-pub async fn run(_args: Args) -> Result<(), CliError> {
+pub async fn run(args: Args) -> Result<(), CliError> {
     let started = Instant::now();
     let p = Palette::stdout();
     println!("{}", p.bold("jobworth demo — Zhima Jobworth identity authentication against an embedded sandbox"));
@@ -39,23 +44,43 @@ pub async fn run(_args: Args) -> Result<(), CliError> {
 
     // Shut the sandbox down whatever the flow's outcome, then report it.
     let outcome = flow(&p, base_url).await;
+    if let Ok(desk_id) = &outcome {
+        println!();
+        println!(
+            "{} demo finished in {:.1}s: verified result read once, second read refused",
+            p.green(&p.bold("✓")),
+            started.elapsed().as_secs_f64()
+        );
+        if args.keep {
+            keep_running(&p, base_url, desk_id).await;
+        }
+    }
     sandbox.shutdown().await;
     drop(data);
-    match outcome {
-        Ok(()) => {
-            println!();
-            println!(
-                "{} demo finished in {:.1}s: verified result read once, second read refused",
-                p.green(&p.bold("✓")),
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
+    outcome.map(drop)
 }
 
-async fn flow(p: &Palette, base_url: &str) -> Result<(), CliError> {
+/// `--keep`: says where to look and how to stop, then waits for Ctrl-C (or SIGTERM).
+async fn keep_running(p: &Palette, base_url: &str, desk_id: &str) {
+    println!();
+    println!("{}", p.bold("The sandbox keeps running (--keep); open it in a browser:"));
+    details(
+        p,
+        &[
+            ("base URL", base_url.to_string()),
+            ("index", format!("{base_url}/")),
+            ("demo desk", format!("{base_url}/desk/{desk_id}")),
+        ],
+    );
+    println!("{DETAIL_INDENT}{}", p.dim("Ctrl-C stops it and removes its data dir."));
+    // A pipe (a test, a script) sees the lines before the wait.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    let signal = super::sandbox::shutdown_signal().await;
+    println!("{signal}: stopping the sandbox");
+}
+
+/// The flow of steps 2 to 7; returns the id of the desk it opened.
+async fn flow(p: &Palette, base_url: &str) -> Result<String, CliError> {
     let control = Control::new(base_url, "")?;
 
     step(p, 2, "Generate the app's RSA-2048 key pair");
@@ -118,7 +143,7 @@ async fn flow(p: &Palette, base_url: &str) -> Result<(), CliError> {
     details(
         p,
         &[
-            ("desk", abbreviate(field(&desk, "desk_url", 5).unwrap_or(""), 60)),
+            ("desk page", format!("{base_url}/desk/{desk_id}")),
             ("conn_key", conn_key.clone()),
             ("once_token", once_token.clone()),
             ("persona", format!("{PERSONA}: {}", persona.get("name").and_then(Value::as_str).unwrap_or(""))),
@@ -182,7 +207,7 @@ async fn flow(p: &Palette, base_url: &str) -> Result<(), CliError> {
                     ("trace id", api.response.trace_id.clone().unwrap_or_default()),
                 ],
             );
-            Ok(())
+            Ok(desk_id.to_string())
         }
         Err(other) => Err(deviation(7, format!("expected TOKEN_INVALID, got: {other}"))),
         Ok(again) => Err(deviation(

@@ -108,7 +108,7 @@ fn announce(base_url: &str) -> Result<(), CliError> {
 }
 
 /// Resolves on SIGINT (Ctrl-C) or, on unix, SIGTERM; returns the signal's name for the log.
-async fn shutdown_signal() -> &'static str {
+pub(super) async fn shutdown_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

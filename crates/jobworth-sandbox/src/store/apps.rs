@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{now_ms, App, AppRecord, Generational, Store, StoreError, Versioned};
 
-const APP_COLUMNS: &str = "app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn";
+const APP_COLUMNS: &str = "app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn, name";
 
 impl Store {
     /// The app, if registered.
@@ -12,6 +12,14 @@ impl Store {
         Ok(sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM apps WHERE app_id = ?"))
             .bind(app_id)
             .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Every registered app, most recently registered first (for the index page).
+    pub async fn apps(&self, limit: u32) -> Result<Vec<AppRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM apps ORDER BY updated_at DESC, app_id LIMIT ?"))
+            .bind(limit)
+            .fetch_all(&self.pool)
             .await?)
     }
 
@@ -88,6 +96,15 @@ impl Store {
 
     /// Registers or replaces an app. Returns `true` when it was new.
     pub async fn upsert_app(&self, app: &AppRecord) -> Result<bool, StoreError> {
+        self.write_app(app, true).await
+    }
+
+    /// Registers an app unless one with its id exists. Returns `true` when it was new.
+    pub async fn insert_app(&self, app: &AppRecord) -> Result<bool, StoreError> {
+        self.write_app(app, false).await
+    }
+
+    async fn write_app(&self, app: &AppRecord, replace: bool) -> Result<bool, StoreError> {
         let record = app.clone();
         let inserted = self
             .writer
@@ -97,28 +114,30 @@ impl Store {
                     let now = now_ms();
                     let inserted = sqlx::query(
                         "INSERT OR IGNORE INTO apps (app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn, \
-                         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     )
                     .bind(&app.app_id)
                     .bind(&app.public_key_spki)
                     .bind(&app.encrypt_key)
                     .bind(&app.app_cert_pem)
                     .bind(&app.app_cert_sn)
+                    .bind(&app.name)
                     .bind(now)
                     .bind(now)
                     .execute(&mut *conn)
                     .await?
                     .rows_affected()
                         == 1;
-                    if !inserted {
+                    if !inserted && replace {
                         sqlx::query(
                             "UPDATE apps SET public_key_spki = ?, encrypt_key = ?, app_cert_pem = ?, app_cert_sn = ?, \
-                             updated_at = ? WHERE app_id = ?",
+                             name = ?, updated_at = ? WHERE app_id = ?",
                         )
                         .bind(&app.public_key_spki)
                         .bind(&app.encrypt_key)
                         .bind(&app.app_cert_pem)
                         .bind(&app.app_cert_sn)
+                        .bind(&app.name)
                         .bind(now)
                         .bind(&app.app_id)
                         .execute(&mut *conn)
@@ -149,6 +168,7 @@ mod tests {
             encrypt_key: None,
             app_cert_pem: None,
             app_cert_sn: Some(sn.into()),
+            name: None,
         }
     }
 

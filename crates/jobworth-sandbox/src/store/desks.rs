@@ -12,6 +12,14 @@ const DESK_COLUMNS: &str = "desk_id, app_id, conn_key, once_token, identity_type
                             state, result, became_terminal_at, consumed";
 
 impl Store {
+    /// The most recently opened desks, newest first (for the index page).
+    pub async fn recent_desks(&self, limit: u32) -> Result<Vec<Desk>, StoreError> {
+        Ok(sqlx::query_as(&format!("SELECT {DESK_COLUMNS} FROM desks ORDER BY created_at DESC, rowid DESC LIMIT ?"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// Whether any desk of `app_id` has this `conn_key`.
     pub async fn conn_key_exists(&self, app_id: &str, conn_key: &str) -> Result<bool, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM desks WHERE app_id = ? AND conn_key = ? LIMIT 1")

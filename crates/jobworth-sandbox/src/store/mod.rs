@@ -239,6 +239,7 @@ pub(crate) mod tests {
             encrypt_key: None,
             app_cert_pem: None,
             app_cert_sn: None,
+            name: None,
         };
         s.upsert_app(&app).await.unwrap();
         let g1 = gens().await;

@@ -52,6 +52,8 @@ pub struct AppRecord {
     pub app_cert_pem: Option<String>,
     /// SN of that certificate.
     pub app_cert_sn: Option<String>,
+    /// Display name, shown on the desk as the merchant.
+    pub name: Option<String>,
 }
 
 impl std::fmt::Debug for AppRecord {
@@ -61,6 +63,7 @@ impl std::fmt::Debug for AppRecord {
             .field("public_key_spki", &self.public_key_spki.as_ref().map(|k| k.len()))
             .field("encrypt_key", &self.encrypt_key.as_ref().map(|_| "<redacted>"))
             .field("app_cert_sn", &self.app_cert_sn)
+            .field("name", &self.name)
             .finish_non_exhaustive()
     }
 }
@@ -267,6 +270,7 @@ mod tests {
             encrypt_key: Some("c2VjcmV0LWFlcy1rZXk=".into()),
             app_cert_pem: None,
             app_cert_sn: None,
+            name: None,
         };
         let shown = format!("{row:?} {app:?}");
         for secret in ["PRIVATE", "80, 82, 73", "c2VjcmV0LWFlcy1rZXk="] {

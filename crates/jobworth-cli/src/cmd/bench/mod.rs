@@ -211,7 +211,7 @@ fn print_report(r: &Report, json: bool) -> Result<(), CliError> {
                 r.ceiling_requests_per_sec, r.ceiling_threads
             ),
         ),
-        ("ratio", p.bold(&format!("{:.1}% of the ceiling", r.ratio * 100.0))),
+        ("ratio", p.bold(&format!("{:.1}% of the ceiling", r.ratio * 100.0)) + ratio_note(&r.target)),
     ];
     if let Some(cpu) = r.cpu_us_per_request {
         rows.push(("CPU per request", format!("{cpu:.0} µs (this process, user + system)")));
@@ -221,6 +221,17 @@ fn print_report(r: &Report, json: bool) -> Result<(), CliError> {
     }
     print_fields(&p, &rows);
     Ok(())
+}
+
+/// What the ratio is when the sandbox is not in this process: the ceiling is still this machine's
+/// RSA-only rate, but the sandbox's share of the cores is out of this process's sight.
+fn ratio_note(target: &str) -> &'static str {
+    if target == "embedded sandbox" {
+        ""
+    } else {
+        " (requests/s ÷ this machine's RSA-only rate; the sandbox is another process sharing the cores, \
+         so this is the pair's throughput against that rate, not the sandbox's efficiency)"
+    }
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ class AesTest {
     @Test
     void keyModeAesOnTheWire() throws Exception {
         try (WireProxy proxy = new WireProxy(sandbox.base())) {
-            ApiClient c = Sdk.keyMode(proxy.base(), app.appId, app.keys, app.field("alipay_public_key"), app.encryptKey);
+            ApiClient c = app.keyClient(proxy.base());
             Flow flow = app.desk("teacher");
             var res = run(c, app.params(flow, "teacher"));
             assertEquals("SUCCESS", res.getIdentityResult());
@@ -70,12 +70,9 @@ class AesTest {
     @Test
     void aesAnswerWithACharsetParameterIsRefusedByTheSdk() throws Exception {
         try (WireProxy proxy = new WireProxy(sandbox.base())) {
-            ApiClient c = Sdk.keyMode(proxy.base(), app.appId, app.keys, app.field("alipay_public_key"), app.encryptKey);
+            ApiClient c = app.keyClient(proxy.base());
             Flow flow = app.desk("pending");
-            proxy.responseRewrite = m -> {
-                m.setHeader("content-type", "text/plain; charset=utf-8");
-                return m;
-            };
+            proxy.responseRewrite = WireProxy.header("content-type", v -> "text/plain; charset=utf-8");
             ApiException e = assertThrows(ApiException.class, () -> run(c, app.params(flow, "pending")));
             assertTrue(e.getMessage().contains("Content type \"text/plain; charset=utf-8\" is not supported"), e.getMessage());
             assertEquals(200, e.getCode());

@@ -13,22 +13,12 @@ import com.alipay.v3.ApiException;
 import com.alipay.v3.util.AntCertificationUtil;
 import com.google.gson.JsonObject;
 import dev.jobworth.interop.TestApp.Flow;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Certificate mode with the PEMs POST /sandbox/apps returns: setAppCertContent / setAlipayPublicCertContent / setRootCertContent. */
-class CertModeTest {
-    @RegisterExtension
-    static Sandbox sandbox = new Sandbox();
-
-    static TestApp app;
-    static ApiClient client;
-
-    @BeforeAll
-    static void setUp() throws Exception {
-        app = sandbox.newApp();
-        client = app.certClient();
+class CertModeTest extends SandboxWithApp {
+    CertModeTest() {
+        super(TestApp::certClient);
     }
 
     @Test
@@ -41,7 +31,7 @@ class CertModeTest {
     @Test
     void flowOnTheWire() throws Exception {
         try (WireProxy proxy = new WireProxy(sandbox.base())) {
-            ApiClient viaProxy = Sdk.certMode(proxy.base(), app.appId, app.keys, app.field("app_cert"), app.field("alipay_cert"), app.field("alipay_root_cert"), null);
+            ApiClient viaProxy = app.certClient(proxy.base());
             Flow flow = app.desk("teacher");
             var res = run(viaProxy, app.params(flow, "teacher"));
             assertEquals("SUCCESS", res.getIdentityResult());

@@ -16,22 +16,12 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.jobworth.interop.TestApp.Flow;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Gateway error codes as the Java SDK sees them: ApiException with the HTTP status and the JSON body. */
-class GatewayTest {
-    @RegisterExtension
-    static Sandbox sandbox = new Sandbox();
-
-    static TestApp app;
-    static ApiClient client;
-
-    @BeforeAll
-    static void setUp() throws Exception {
-        app = sandbox.newApp();
-        client = app.keyClient();
+class GatewayTest extends SandboxWithApp {
+    GatewayTest() {
+        super(TestApp::keyClient);
     }
 
     @Test
@@ -100,7 +90,7 @@ class GatewayTest {
     @Test
     void replayOfAnSdkRequestIsRefused() throws Exception {
         try (WireProxy proxy = new WireProxy(sandbox.base())) {
-            ApiClient viaProxy = Sdk.keyMode(proxy.base(), app.appId, app.keys, app.field("alipay_public_key"), null);
+            ApiClient viaProxy = app.keyClient(proxy.base());
             Flow flow = app.desk("pending");
             assertEquals("WAITING_VERIFY", run(viaProxy, app.params(flow, "pending")).getIdentityResult());
             WireProxy.Message again = proxy.send(proxy.last().request());

@@ -16,26 +16,16 @@ import dev.jobworth.interop.TestApp.Flow;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The whole flow with the official Java SDKs, key mode: v2 sdkExecute → desk → complete → v3 query. */
-class KeyModeFlowTest {
-    @RegisterExtension
-    static Sandbox sandbox = new Sandbox();
-
-    static TestApp app;
-    static ApiClient client;
-
-    @BeforeAll
-    static void setUp() throws Exception {
-        app = sandbox.newApp();
-        client = app.keyClient();
+class KeyModeFlowTest extends SandboxWithApp {
+    KeyModeFlowTest() {
+        super(TestApp::keyClient);
     }
 
     @Test

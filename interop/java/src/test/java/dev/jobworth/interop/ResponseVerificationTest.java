@@ -11,30 +11,19 @@ import com.alipay.v3.ApiClient;
 import com.alipay.v3.ApiException;
 import com.google.gson.JsonParser;
 import dev.jobworth.interop.TestApp.Flow;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The SDK's own response check (ApiClient.verifyResponse): a failed check is an ApiException with the
  * message "sign check fail: check Sign and Data Fail!", getCode() hard-coded to 400 whatever the HTTP
  * status was, and the refused body in getResponseBody().
  */
-class ResponseVerificationTest {
+class ResponseVerificationTest extends SandboxWithApp {
     static final String SIGN_CHECK_FAIL = "sign check fail: check Sign and Data Fail!";
 
-    @RegisterExtension
-    static Sandbox sandbox = new Sandbox();
-
-    static TestApp app;
-    static ApiClient client;
-
-    @BeforeAll
-    static void setUp() throws Exception {
-        app = sandbox.newApp();
-        client = app.keyClient();
+    ResponseVerificationTest() {
+        super(TestApp::keyClient);
     }
 
     static void assertSignCheckFail(ApiException e) {
@@ -66,13 +55,9 @@ class ResponseVerificationTest {
     @Test
     void flippedBodyByteIsRefused() throws Exception {
         try (WireProxy proxy = new WireProxy(sandbox.base())) {
-            ApiClient c = Sdk.keyMode(proxy.base(), app.appId, app.keys, app.field("alipay_public_key"), null);
+            ApiClient c = app.keyClient(proxy.base());
             Flow flow = app.desk("pending");
-            proxy.responseRewrite = m -> {
-                String body = m.bodyText();
-                m.body = body.replace("WAITING_VERIFY", "SUCCESS").getBytes(StandardCharsets.UTF_8);
-                return m;
-            };
+            proxy.responseRewrite = WireProxy.replaceInBody("WAITING_VERIFY", "SUCCESS");
             ApiException e = assertThrows(ApiException.class, () -> run(c, app.params(flow, "pending")));
             assertSignCheckFail(e);
             assertTrue(e.getResponseBody().contains("\"SUCCESS\""), "the forged body was what got refused");
@@ -89,17 +74,11 @@ class ResponseVerificationTest {
     @Test
     void alteredTimestampOrNonceIsRefused() throws Exception {
         try (WireProxy proxy = new WireProxy(sandbox.base())) {
-            ApiClient c = Sdk.keyMode(proxy.base(), app.appId, app.keys, app.field("alipay_public_key"), null);
+            ApiClient c = app.keyClient(proxy.base());
             Flow flow = app.desk("pending");
-            proxy.responseRewrite = m -> {
-                m.setHeader("alipay-timestamp", Long.toString(Long.parseLong(m.header("alipay-timestamp")) + 1));
-                return m;
-            };
+            proxy.responseRewrite = WireProxy.header("alipay-timestamp", v -> Long.toString(Long.parseLong(v) + 1));
             assertSignCheckFail(assertThrows(ApiException.class, () -> run(c, app.params(flow, "pending"))));
-            proxy.responseRewrite = m -> {
-                m.setHeader("alipay-nonce", m.header("alipay-nonce") + "0");
-                return m;
-            };
+            proxy.responseRewrite = WireProxy.header("alipay-nonce", v -> v + "0");
             assertSignCheckFail(assertThrows(ApiException.class, () -> run(c, app.params(flow, "pending"))));
         }
     }
@@ -108,12 +87,9 @@ class ResponseVerificationTest {
     @Test
     void unsignedSuccessIsRefused() throws Exception {
         try (WireProxy proxy = new WireProxy(sandbox.base())) {
-            ApiClient c = Sdk.keyMode(proxy.base(), app.appId, app.keys, app.field("alipay_public_key"), null);
+            ApiClient c = app.keyClient(proxy.base());
             Flow flow = app.desk("pending");
-            proxy.responseRewrite = m -> {
-                m.setHeader("alipay-signature", null);
-                return m;
-            };
+            proxy.responseRewrite = WireProxy.header("alipay-signature", v -> null);
             ApiException e = assertThrows(ApiException.class, () -> run(c, app.params(flow, "pending")));
             assertTrue(e.getMessage().contains("验签遭遇异常") || e.getMessage().contains(SIGN_CHECK_FAIL), e.getMessage());
         }
@@ -123,18 +99,12 @@ class ResponseVerificationTest {
     @Test
     void unsignedErrorsPassSignedTamperedErrorsDoNot() throws Exception {
         try (WireProxy proxy = new WireProxy(sandbox.base())) {
-            ApiClient c = Sdk.keyMode(proxy.base(), app.appId, app.keys, app.field("alipay_public_key"), null);
+            ApiClient c = app.keyClient(proxy.base());
             Flow flow = app.desk("teacher");
             Map<String, String> bad = Query.with(app.params(flow, "teacher"), "once_token", "tok-never-issued");
-            proxy.responseRewrite = m -> {
-                m.setHeader("alipay-signature", null);
-                return m;
-            };
+            proxy.responseRewrite = WireProxy.header("alipay-signature", v -> null);
             expectError(c, bad, 400, "TOKEN_INVALID");
-            proxy.responseRewrite = m -> {
-                m.body = m.bodyText().replace("TOKEN_INVALID", "SYSTEM_ERROR").getBytes(StandardCharsets.UTF_8);
-                return m;
-            };
+            proxy.responseRewrite = WireProxy.replaceInBody("TOKEN_INVALID", "SYSTEM_ERROR");
             ApiException e = assertThrows(ApiException.class, () -> run(c, bad));
             assertSignCheckFail(e);
             assertNotEquals(-1, e.getResponseBody().indexOf("SYSTEM_ERROR"));

@@ -24,6 +24,16 @@ public final class Sandbox implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
+        start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        stop();
+    }
+
+    /** What beforeAll does, for a class that runs the sandbox from its own @BeforeAll. */
+    public void start() throws Exception {
         process = SandboxProcess.start(flags);
         cp = new ControlPlane(process.base);
         for (JsonElement p : cp.getOk("/sandbox/personas").getAsJsonArray()) {
@@ -31,8 +41,7 @@ public final class Sandbox implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
-    @Override
-    public void afterAll(ExtensionContext context) {
+    public void stop() {
         if (process != null) process.close();
     }
 

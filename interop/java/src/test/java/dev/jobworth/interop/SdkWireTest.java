@@ -34,7 +34,7 @@ class SdkWireTest {
     static void setUp() throws Exception {
         app = sandbox.newApp();
         proxy = new WireProxy(sandbox.base());
-        client = Sdk.keyMode(proxy.base(), app.appId, app.keys, app.field("alipay_public_key"), null);
+        client = app.keyClient(proxy.base());
     }
 
     @AfterAll

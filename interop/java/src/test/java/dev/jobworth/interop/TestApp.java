@@ -41,11 +41,21 @@ public final class TestApp {
     }
 
     public ApiClient keyClient() throws ApiException {
-        return Sdk.keyMode(sandbox.base(), appId, keys, field("alipay_public_key"), encryptKey);
+        return keyClient(sandbox.base());
+    }
+
+    /** Key mode against {@code base}: the sandbox, or a proxy in front of it. */
+    public ApiClient keyClient(String base) throws ApiException {
+        return Sdk.keyMode(base, appId, keys, field("alipay_public_key"), encryptKey);
     }
 
     public ApiClient certClient() throws ApiException {
-        return Sdk.certMode(sandbox.base(), appId, keys, field("app_cert"), field("alipay_cert"), field("alipay_root_cert"), encryptKey);
+        return certClient(sandbox.base());
+    }
+
+    /** Certificate mode against {@code base}: the sandbox, or a proxy in front of it. */
+    public ApiClient certClient(String base) throws ApiException {
+        return Sdk.certMode(base, appId, keys, field("app_cert"), field("alipay_cert"), field("alipay_root_cert"), encryptKey);
     }
 
     public static String tag() {

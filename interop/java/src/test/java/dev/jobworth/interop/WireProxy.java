@@ -62,6 +62,22 @@ public final class WireProxy implements AutoCloseable {
 
     public record Exchange(Message request, Message response) {}
 
+    /** A response rewrite: header {@code name} becomes what {@code change} makes of its value (null drops it). */
+    public static UnaryOperator<Message> header(String name, UnaryOperator<String> change) {
+        return m -> {
+            m.setHeader(name, change.apply(m.header(name)));
+            return m;
+        };
+    }
+
+    /** A response rewrite: every {@code from} in the body becomes {@code to}. */
+    public static UnaryOperator<Message> replaceInBody(String from, String to) {
+        return m -> {
+            m.body = m.bodyText().replace(from, to).getBytes(StandardCharsets.UTF_8);
+            return m;
+        };
+    }
+
     private final ServerSocket server;
     private final String upstreamHost;
     private final int upstreamPort;
