@@ -60,6 +60,7 @@ pub fn private_key(data: &[u8]) {
         }
     }
     let _ = alipay_v3::keys::sniff_private(data);
+    let _ = alipay_v3::keys::private_key_kind(data);
 }
 
 fn private_round_trip(k: &PrivateKey) {
@@ -99,13 +100,25 @@ fn public_round_trip(k: &PublicKey) {
     assert_eq!(k.verify(b"fuzz", "AAAA"), Err(alipay_v3::SignatureError::Mismatch));
 }
 
-/// `cert::parse_bundle_bytes` on the bytes; `parse_bundle`, `cert_sn`, `root_cert_sn` on the text.
+/// `cert::parse_bundle_bytes` and `details_bundle_bytes` on the bytes; `parse_bundle`, `cert_sn`, `root_cert_sn` on the text.
 pub fn cert(data: &[u8]) {
-    if let Ok(certs) = cert::parse_bundle_bytes(data) {
+    let bundle = cert::parse_bundle_bytes(data);
+    if let Ok(certs) = &bundle {
         assert!(!certs.is_empty(), "an Ok bundle holds a certificate");
-        for c in &certs {
+        for c in certs {
             check_cert(c);
         }
+    }
+    // The details decode the same certificates with the same decoder.
+    match (cert::details_bundle_bytes(data), &bundle) {
+        (Ok(details), Ok(certs)) => {
+            assert!(details.iter().map(|d| &d.info).eq(certs.iter()));
+            for d in &details {
+                let _ = d.is_signed_by(d);
+            }
+        }
+        (Err(a), Err(b)) => assert_eq!(&a, b),
+        (details, _) => panic!("details and bundle disagree: {:?}", details.map(|d| d.len())),
     }
     let Ok(text) = std::str::from_utf8(data) else { return };
     match cert::parse_bundle(text) {

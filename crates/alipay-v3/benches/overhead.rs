@@ -1,5 +1,5 @@
 //! What the protocol core adds to each RSA operation, measured two ways that survive a noisy,
-//! shared machine (SPEC §6: < 5%):
+//! shared machine (the budget is under 5%):
 //!
 //! * wall time, **interleaved**: every round times a batch of the core's call and a batch of the
 //!   bare aws-lc-rs operation on the same bytes with the same parsed key, back to back, so drift in

@@ -1,4 +1,4 @@
-//! The protocol core against the bare aws-lc-rs operations it wraps (SPEC §6: the SDK adds < 5%).
+//! The protocol core against the bare aws-lc-rs operations it wraps (the core may add at most 5% to each).
 //!
 //! Each `sdk` case has a `bare` twin in the same group that does only the RSA operation on the
 //! same bytes with the same already-parsed key, so the difference is exactly what the core adds:

@@ -11,7 +11,7 @@
 //! assert_eq!(cert::cert_sn(&pem).unwrap(), "7513daaaa48aa3ba2e4018d84402479c");
 //! ```
 
-use der::asn1::{AnyRef, IntRef};
+use der::asn1::{AnyRef, IntRef, ObjectIdentifier};
 use der::{Decode, Encode, Header, SliceReader, Tag, TagNumber, Tagged};
 use md5::{Digest, Md5};
 use x509_cert::name::Name;
@@ -39,13 +39,10 @@ const MAX_SERIAL_OCTETS: usize = 20;
 impl CertInfo {
     /// Reads one certificate from DER.
     pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
-        // RFC 5280 caps serials at 20 octets and the decimal conversion is quadratic in the
-        // length: the serial is looked at first, so a longer one (a hostile certificate) is
-        // refused by name before anything else is decoded or converted.
-        if serial_octets(der).map_err(der_error)? > MAX_SERIAL_OCTETS {
-            return Err(CertError::Der("serial number is longer than 20 octets (RFC 5280)"));
-        }
-        let cert = Certificate::from_der(der).map_err(der_error)?;
+        Self::from_cert(&decode(der)?)
+    }
+
+    fn from_cert(cert: &Certificate) -> Result<Self, CertError> {
         let tbs = cert.tbs_certificate();
         Ok(CertInfo {
             issuer_dn: rfc2253(tbs.issuer())?,
@@ -77,29 +74,108 @@ impl CertInfo {
     }
 }
 
+/// Decodes one certificate, its serial looked at first.
+fn decode(der: &[u8]) -> Result<Certificate, CertError> {
+    // RFC 5280 caps serials at 20 octets and the decimal conversion is quadratic in the
+    // length: the serial is looked at first, so a longer one (a hostile certificate) is
+    // refused by name before anything else is decoded or converted.
+    if serial_octets(der).map_err(der_error)? > MAX_SERIAL_OCTETS {
+        return Err(CertError::Der("serial number is longer than 20 octets (RFC 5280)"));
+    }
+    Certificate::from_der(der).map_err(der_error)
+}
+
+/// `sha256WithRSAEncryption`, the signature algorithm of Alipay's and the sandbox's certificates.
+const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+
+/// A certificate with what checking a chain and its dates needs, beside what the protocol reads.
+#[derive(Debug, Clone)]
+pub struct CertDetails {
+    /// Issuer DN, serial, SN and key, as the protocol reads them.
+    pub info: CertInfo,
+    /// Subject in RFC 2253 order with short names, like [`CertInfo::issuer_dn`].
+    pub subject_dn: String,
+    /// `notBefore`, seconds since the Unix epoch.
+    pub not_before: u64,
+    /// `notAfter`, seconds since the Unix epoch.
+    pub not_after: u64,
+    issuer: Name,
+    subject: Name,
+    tbs_der: Vec<u8>,
+    signature: Vec<u8>,
+    sha256_with_rsa: bool,
+}
+
+impl CertDetails {
+    /// Reads one certificate from DER.
+    pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
+        let cert = decode(der)?;
+        let tbs = cert.tbs_certificate();
+        let validity = tbs.validity();
+        Ok(CertDetails {
+            info: CertInfo::from_cert(&cert)?,
+            subject_dn: rfc2253(tbs.subject())?,
+            not_before: validity.not_before.to_unix_duration().as_secs(),
+            not_after: validity.not_after.to_unix_duration().as_secs(),
+            issuer: tbs.issuer().clone(),
+            subject: tbs.subject().clone(),
+            tbs_der: tbs.to_der().map_err(der_error)?,
+            signature: cert.signature().raw_bytes().to_vec(),
+            sha256_with_rsa: cert.signature_algorithm().oid == SHA256_WITH_RSA,
+        })
+    }
+
+    /// Issuer and subject are the same name: a root (or at least self-issued) certificate.
+    pub fn is_self_issued(&self) -> bool {
+        self.issuer == self.subject
+    }
+
+    /// Whether `issuer` signed this certificate (SHA256withRSA, the only algorithm checked).
+    pub fn is_signed_by(&self, issuer: &CertDetails) -> bool {
+        self.issuer == issuer.subject
+            && self.sha256_with_rsa
+            && issuer.info.public_key().is_ok_and(|key| key.verify_raw(&self.tbs_der, &self.signature).is_ok())
+    }
+}
+
+/// Every certificate of a file given as bytes (PEM text, bare base64 or raw DER), with details.
+pub fn details_bundle_bytes(bytes: &[u8]) -> Result<Vec<CertDetails>, CertError> {
+    bundle_ders(bytes)?.iter().map(|der| CertDetails::from_der(der)).collect()
+}
+
 /// Every certificate in PEM text (any line length) or a single DER/bare-base64 certificate.
 pub fn parse_bundle(text: &str) -> Result<Vec<CertInfo>, CertError> {
-    let blocks = pem::decode_blocks(text).map_err(|e| match e {
-        pem::PemError::Base64 => CertError::Base64,
-        _ => CertError::NoCertificate,
-    })?;
-    let certs: Vec<&pem::Block> = blocks
-        .iter()
-        .filter(|b| b.label.as_deref().is_none_or(|l| l == "CERTIFICATE" || l == "X509 CERTIFICATE"))
-        .collect();
-    if certs.is_empty() {
-        return Err(CertError::NoCertificate);
-    }
-    certs.into_iter().map(|b| CertInfo::from_der(&b.der)).collect()
+    text_ders(text)?.iter().map(|der| CertInfo::from_der(der)).collect()
 }
 
 /// Parses a certificate file given as bytes: PEM text or raw DER.
 pub fn parse_bundle_bytes(bytes: &[u8]) -> Result<Vec<CertInfo>, CertError> {
+    bundle_ders(bytes)?.iter().map(|der| CertInfo::from_der(der)).collect()
+}
+
+/// The DER of each certificate in a file: raw DER, or text as [`text_ders`] reads it.
+fn bundle_ders(bytes: &[u8]) -> Result<Vec<Vec<u8>>, CertError> {
     if bytes.first() == Some(&0x30) {
-        return Ok(vec![CertInfo::from_der(bytes)?]);
+        return Ok(vec![bytes.to_vec()]);
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| CertError::NoCertificate)?;
-    parse_bundle(text)
+    text_ders(std::str::from_utf8(bytes).map_err(|_| CertError::NoCertificate)?)
+}
+
+/// The DER of each certificate block of PEM text (or of one bare base64 certificate).
+fn text_ders(text: &str) -> Result<Vec<Vec<u8>>, CertError> {
+    let blocks = pem::decode_blocks(text).map_err(|e| match e {
+        pem::PemError::Base64 => CertError::Base64,
+        _ => CertError::NoCertificate,
+    })?;
+    let ders: Vec<Vec<u8>> = blocks
+        .into_iter()
+        .filter(|b| b.label.as_deref().is_none_or(|l| l == "CERTIFICATE" || l == "X509 CERTIFICATE"))
+        .map(|b| b.der)
+        .collect();
+    if ders.is_empty() {
+        return Err(CertError::NoCertificate);
+    }
+    Ok(ders)
 }
 
 /// SN of the first certificate in `text` (app cert → `app_cert_sn`, Alipay cert → `alipay-sn`).
@@ -265,6 +341,29 @@ mod tests {
         assert_eq!(c.signature_algorithm_oid, "1.2.840.113549.1.1.11");
         assert!(c.is_rsa_signed());
         assert_eq!(c.public_key().unwrap().spki_der(), c.spki_der.as_slice());
+    }
+
+    #[test]
+    fn fixture_details() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+        let alipay =
+            details_bundle_bytes(&std::fs::read(format!("{dir}alipayCertPublicKey_RSA2.crt")).unwrap()).unwrap();
+        // `openssl x509 -dates`: May 14 14:42:01 2020 GMT to May 14 14:42:01 2022 GMT.
+        assert_eq!((alipay[0].not_before, alipay[0].not_after), (1_589_467_321, 1_589_467_321 + 730 * 86_400));
+        assert_eq!(
+            alipay[0].info,
+            parse_bundle_bytes(&std::fs::read(format!("{dir}alipayCertPublicKey_RSA2.crt")).unwrap()).unwrap()[0]
+        );
+        assert!(!alipay[0].is_self_issued());
+        let roots = details_bundle_bytes(&std::fs::read(format!("{dir}alipayRootCert.crt")).unwrap()).unwrap();
+        assert!(roots.iter().all(CertDetails::is_self_issued));
+        // Self-signed roots verify with their own key, except the ones not signed with SHA256withRSA.
+        let signed: Vec<bool> = roots.iter().map(|r| r.is_signed_by(r)).collect();
+        let sha256: Vec<bool> = roots.iter().map(|r| r.sha256_with_rsa).collect();
+        assert_eq!(signed, sha256);
+        assert!(signed.iter().any(|&s| s));
+        assert!(roots.iter().all(|r| r.subject_dn == r.info.issuer_dn));
+        assert!(!roots.iter().any(|r| alipay[0].is_signed_by(r)));
     }
 
     #[test]

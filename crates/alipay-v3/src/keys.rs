@@ -148,6 +148,94 @@ pub fn sniff_private(der: &[u8]) -> Result<PrivateKeyFormat, KeyError> {
     }
 }
 
+/// What the DER of a would-be private key holds, as far as its structure tells: enough to say
+/// what a file is when it is not a usable RSA key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivateKeyKind {
+    /// An RSA private key of `bits` bits (not checked further).
+    Rsa {
+        /// The structure it arrived in.
+        format: PrivateKeyFormat,
+        /// Modulus size.
+        bits: usize,
+    },
+    /// `EncryptedPrivateKeyInfo`: PKCS#8 encrypted with a password.
+    EncryptedPkcs8,
+    /// An elliptic-curve key (SEC1 `ECPrivateKey`, or PKCS#8); `sm2` for the Chinese SM2 curve.
+    Ec {
+        /// The curve is SM2.
+        sm2: bool,
+    },
+    /// PKCS#8 of RSASSA-PSS (an RSA key restricted to PSS signatures).
+    RsaPss,
+    /// PKCS#8 of Ed25519.
+    Ed25519,
+    /// PKCS#8 of DSA.
+    Dsa,
+    /// PKCS#8 of another algorithm.
+    OtherAlgorithm,
+    /// A public key (SPKI or PKCS#1) or a certificate.
+    NotPrivate,
+    /// None of the above.
+    Unknown,
+}
+
+/// Names the structure of `der` by decoding it as each key and certificate format in turn.
+///
+/// ```
+/// # use alipay_v3::keys::{private_key_kind, PrivateKey, PrivateKeyFormat, PrivateKeyKind};
+/// let key = PrivateKey::generate().unwrap();
+/// let kind = private_key_kind(&key.to_pkcs8_der());
+/// assert_eq!(kind, PrivateKeyKind::Rsa { format: PrivateKeyFormat::Pkcs8, bits: 2048 });
+/// assert_eq!(private_key_kind(key.public_key().spki_der()), PrivateKeyKind::NotPrivate);
+/// ```
+pub fn private_key_kind(der: &[u8]) -> PrivateKeyKind {
+    use der::asn1::ObjectIdentifier as Oid;
+    const RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+    const RSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+    const EC: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+    const SM2: Oid = Oid::new_unwrap("1.2.156.10197.1.301");
+    const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+    const DSA: Oid = Oid::new_unwrap("1.2.840.10040.4.1");
+    let rsa_bits = |der: &[u8]| {
+        pkcs1::RsaPrivateKeyRef::from_der(der).ok().map(|k| {
+            let n = k.modulus.as_bytes();
+            n.first().map_or(0, |&top| n.len() * 8 - top.leading_zeros() as usize)
+        })
+    };
+    if let Ok(info) = pkcs8::PrivateKeyInfoRef::from_der(der) {
+        let curve = || info.algorithm.parameters.and_then(|p| p.decode_as::<Oid>().ok());
+        return match info.algorithm.oid {
+            RSA => match rsa_bits(info.private_key.as_bytes()) {
+                Some(bits) => PrivateKeyKind::Rsa { format: PrivateKeyFormat::Pkcs8, bits },
+                None => PrivateKeyKind::Unknown,
+            },
+            EC => PrivateKeyKind::Ec { sm2: curve() == Some(SM2) },
+            RSA_PSS => PrivateKeyKind::RsaPss,
+            ED25519 => PrivateKeyKind::Ed25519,
+            DSA => PrivateKeyKind::Dsa,
+            _ => PrivateKeyKind::OtherAlgorithm,
+        };
+    }
+    if let Some(bits) = rsa_bits(der) {
+        return PrivateKeyKind::Rsa { format: PrivateKeyFormat::Pkcs1, bits };
+    }
+    if let Ok(ec) = sec1::EcPrivateKey::from_der(der) {
+        let sm2 = ec.parameters.and_then(|p| p.named_curve()) == Some(SM2);
+        return PrivateKeyKind::Ec { sm2 };
+    }
+    if pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).is_ok() {
+        return PrivateKeyKind::EncryptedPkcs8;
+    }
+    if pkcs8::SubjectPublicKeyInfoRef::from_der(der).is_ok()
+        || pkcs1::RsaPublicKeyRef::from_der(der).is_ok()
+        || x509_cert::Certificate::from_der(der).is_ok()
+    {
+        return PrivateKeyKind::NotPrivate;
+    }
+    PrivateKeyKind::Unknown
+}
+
 /// Room for a decoded signature: 1024 bytes (RSA-8192, the largest key accepted) plus the slack
 /// base64's length estimate needs.
 const MAX_SIGNATURE_DECODE: usize = 1024 + 8;
@@ -312,6 +400,29 @@ mod tests {
         );
         assert!(sniff_private(&[]).is_err());
         assert!(sniff_private(&[0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x05]).is_ok());
+    }
+
+    #[test]
+    fn kinds_of_keys() {
+        let fixture = |name: &str| {
+            let text =
+                std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            pem::decode_blocks(&text).unwrap().remove(0).der
+        };
+        let rsa = |format| PrivateKeyKind::Rsa { format, bits: 2048 };
+        assert_eq!(private_key_kind(&fixture("app-private-key-pkcs1.pem")), rsa(PrivateKeyFormat::Pkcs1));
+        assert_eq!(private_key_kind(&fixture("app-private-key-pkcs8-bare.txt")), rsa(PrivateKeyFormat::Pkcs8));
+        for public in ["app-public-key.pem", "alipay-stable-rsa2-public-key-bare.txt", "alipayRootCert.crt"] {
+            assert_eq!(private_key_kind(&fixture(public)), PrivateKeyKind::NotPrivate, "{public}");
+        }
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let ed = signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        assert_eq!(private_key_kind(ed.as_ref()), PrivateKeyKind::Ed25519);
+        let ec = signature::EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        assert_eq!(private_key_kind(ec.as_ref()), PrivateKeyKind::Ec { sm2: false });
+        for unknown in [&[0x30, 0x03, 0x02, 0x01, 0x00][..], &[], b"hello"] {
+            assert_eq!(private_key_kind(unknown), PrivateKeyKind::Unknown);
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The command line: subcommands and their flags (SPEC §5). Each subcommand's flags live next to its
+//! The command line: subcommands and their flags. Each subcommand's flags live next to its
 //! implementation in `cmd/`.
 
 use clap::{Parser, Subcommand};

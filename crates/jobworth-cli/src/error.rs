@@ -1,4 +1,4 @@
-//! Exit codes (SPEC §5) and the error every command returns.
+//! Exit codes (a contract with scripts) and the error every command returns.
 
 use std::fmt::Display;
 

@@ -1,5 +1,5 @@
 //! `jobworth` — the command-line face of the toolkit: the demo, the sandbox, queries, order strings,
-//! keys and certificate SNs. See SPEC §5 for the contract (flags, environment variables, exit codes).
+//! keys and certificate SNs. Flags, environment variables and exit codes are a contract: scripts rely on them.
 #![forbid(unsafe_code)]
 
 mod cli;

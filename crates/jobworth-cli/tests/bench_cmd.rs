@@ -1,4 +1,4 @@
-//! `jobworth bench`: the SPEC §5 `--json` contract, against the embedded sandbox and against a
+//! `jobworth bench`: its `--json` output, a contract with scripts, against the embedded sandbox and against a
 //! `jobworth sandbox` process (`--endpoint`). No timing assertion: the figures only have to be
 //! real measurements (positive, finite, consistent with each other).
 

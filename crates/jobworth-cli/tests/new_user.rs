@@ -236,6 +236,38 @@ fn a_verification_failure_is_a_message_and_hint_lines() {
     assert!(v.get("identity_result").is_none(), "the unverified answer is not printed: {v}");
 }
 
+/// Production's Alipay certificate and root (the official fixtures are Alipay's real files)
+/// against the sandbox: exit 4 names both SNs, and the hint says which side is configured.
+#[test]
+fn production_certificates_against_the_sandbox_are_named() {
+    let sandbox = SandboxProcess::start(BIN);
+    let app = AppFiles::register(&sandbox, "2021000000000411", false);
+    let auth = authorize(&sandbox, &app, "teacher");
+    let sandbox_sn = alipay_v3::cert::cert_sn(&std::fs::read_to_string(&app.alipay_cert).unwrap()).unwrap();
+    let (code, out, err) = run(query_cmd(&sandbox, &app, &auth)
+        .arg("--app-cert")
+        .arg(&app.app_cert)
+        .arg("--alipay-cert")
+        .arg(fixture_path("alipayCertPublicKey_RSA2.crt"))
+        .arg("--alipay-root-cert")
+        .arg(fixture_path("alipayRootCert.crt")));
+    assert_eq!(code, 4, "{out}{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "error: response verification failed (HTTP 400): alipay-sn {sandbox_sn} is not the configured Alipay \
+             certificate 7513daaaa48aa3ba2e4018d84402479c"
+        )
+    );
+    let hint = lines.iter().find_map(|l| l.trim_start().strip_prefix("hint: ")).unwrap_or_else(|| panic!("{err}"));
+    assert!(hint.starts_with("configured with production's Alipay certificate"), "{hint}");
+    assert!(hint.contains("against a sandbox on this machine"), "{hint}");
+    // (HTTP 400: the sandbox refuses the production root SN, and signs the refusal.) An answer that
+    // does not verify could have been a result: the note says the token may be spent.
+    assert!(err.contains("note: the once_token may already have been consumed"), "{err}");
+}
+
 #[test]
 fn json_error_objects_match_the_api_error_form() {
     // Exit 3 prints the API's error object; exit 2 and 4 print one with the same `code` and

@@ -1,4 +1,4 @@
-//! Secrets stay out of every log (SPEC §3 and the team rules): the complete output — stdout and
+//! Secrets stay out of every log: the complete output — stdout and
 //! stderr at `RUST_LOG=debug` — of a `jobworth sandbox` process and of every CLI command of a
 //! full flow (keys, order string, desk, queries in key, certificate and AES mode) and of its error
 //! paths (consumed token, wrong and malformed `cert_no`, wrong AES key, another app's key, a

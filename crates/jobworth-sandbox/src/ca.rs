@@ -34,7 +34,7 @@ pub enum CaError {
     Inconsistent(&'static str),
 }
 
-const ORG: &str = "Jobworth Sandbox";
+const ORG: &str = jobworth_wire::SANDBOX_CA_ORGANIZATION;
 const ROOT_CN: &str = "Jobworth Sandbox Root CA R1";
 
 /// The key material the sandbox signs with, loaded once at start.

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How a sandbox is started. `Config::default()` gives the SPEC defaults.
+/// How a sandbox is started. `Config::default()` gives the documented defaults of `jobworth sandbox`.
 #[derive(Clone)]
 pub struct Config {
     /// Address to bind (`--listen`, default `127.0.0.1:8340`); port 0 picks a free port.

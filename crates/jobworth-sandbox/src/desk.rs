@@ -247,9 +247,9 @@ pub struct DeskOutcome {
 /// What a query will see for this desk right now (ignoring consumption and expiry).
 pub fn identity_result(desk: &Desk) -> &str {
     match (desk.state, &desk.result) {
-        (DeskState::Pending, _) => "WAITING_VERIFY",
+        (DeskState::Pending, _) => Outcome::Pending.as_str(),
         (_, Some(r)) => r.as_str(),
-        _ => "WAITING_VERIFY",
+        _ => Outcome::Pending.as_str(),
     }
 }
 
@@ -299,10 +299,12 @@ pub(crate) async fn complete(state: &AppState, desk_id: &str, persona: &str) -> 
 
 /// Ends a `pending` verification.
 pub(crate) async fn resolve(state: &AppState, desk_id: &str, result: &str) -> Result<Desk, ApiError> {
-    if !matches!(result, "SUCCESS" | "FAILED") {
-        return Err(ApiError::Invalid("identity_result must be SUCCESS or FAILED".into()));
-    }
-    match state.store().resolve(desk_id, IdentityResult::from(result)).await? {
+    // Exactly the terminal spellings: the legacy aliases (`T`, `F`) are for reading answers only.
+    let verdict = [IdentityResult::Success, IdentityResult::Failed]
+        .into_iter()
+        .find(|v| v.as_str() == result)
+        .ok_or_else(|| ApiError::Invalid("identity_result must be SUCCESS or FAILED".into()))?;
+    match state.store().resolve(desk_id, verdict).await? {
         Some(desk) => {
             tracing::info!(desk_id, result, "pending verification resolved");
             Ok(desk)

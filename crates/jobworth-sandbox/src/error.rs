@@ -13,7 +13,7 @@ use crate::store::{NonceError, StoreError};
 /// Where the `links` entry of an error points: the v3 error-code reference.
 const ERROR_DOC: &str = "https://opendocs.alipay.com/open-v3/054fcv";
 
-/// An error answer. Gateway and business codes are the exact wire codes of SPEC §4.1.
+/// An error answer. Gateway and business codes are spelled exactly as Alipay's gateway sends them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// A v3 gateway check failed (`missing-signature`, `invalid-signature`, …); HTTP 400.

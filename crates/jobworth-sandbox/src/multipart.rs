@@ -1,5 +1,6 @@
 //! The one thing the gateway needs from a `multipart/form-data` request: the text of the part
-//! named `data`, which is the signed BODY (protocol §1.6).
+//! named `data`: in a v3 upload, that text (not the whole body) is what the request signature
+//! covers.
 
 /// Longest boundary RFC 2046 allows. A longer one is not multipart: the body is then signed as
 /// it is, and the signature check refuses it.
@@ -97,7 +98,10 @@ mod tests {
     }
 
     /// Time per byte stays flat from 256 KiB to 2 MiB for the worst inputs found: a body of
-    /// near-boundaries, and one of many tiny parts. A quadratic search grows 8× per byte here.
+    /// near-boundaries, and one of many tiny parts. A quadratic parser grows 8× per byte here.
+    /// Only a ratio within one run is asserted (speed targets live in benchmarks), and each size
+    /// is timed as the best of several interleaved runs, so a scheduler pause on a loaded machine
+    /// lands in one run and is discarded.
     #[test]
     fn linear_in_the_body() {
         let b = "x".repeat(70);
@@ -113,18 +117,18 @@ mod tests {
             part.repeat(n / part.len() + 1).into_bytes()
         };
         for make in [&near as &dyn Fn(usize) -> Vec<u8>, &parts] {
-            let per_byte = |n: usize| {
-                let body = make(n);
+            let (small_body, large_body) = (make(256 * 1024), make(2 * 1024 * 1024));
+            let per_byte = |body: &[u8]| {
                 let t = std::time::Instant::now();
-                for _ in 0..3 {
-                    assert_eq!(data_part(&b, &body), None);
-                }
-                t.elapsed().as_secs_f64() / (3.0 * body.len() as f64)
+                assert_eq!(data_part(&b, body), None);
+                t.elapsed().as_secs_f64() / body.len() as f64
             };
-            let small = per_byte(256 * 1024);
-            let large = per_byte(2 * 1024 * 1024);
+            let (mut small, mut large) = (f64::INFINITY, f64::INFINITY);
+            for _ in 0..7 {
+                small = small.min(per_byte(&small_body));
+                large = large.min(per_byte(&large_body));
+            }
             assert!(large < small * 4.0 + 2e-9, "per byte: {small:e} s at 256 KiB, {large:e} s at 2 MiB");
-            assert!(large * 2.0 * 1024.0 * 1024.0 < 1.0, "2 MiB took {} s", large * 2e6);
         }
     }
 }

@@ -1,7 +1,9 @@
-//! The fixed test users of the desk (SPEC §4.3), like a payment provider's test cards.
+//! The fixed test users of the desk, like a payment provider's test cards: each persona
+//! always gives the same result.
 
 use jobworth_wire::code::business as code;
-use serde::Serialize;
+use jobworth_wire::IdentityResult;
+use serde::{Serialize, Serializer};
 
 /// What a query returns once a persona completed the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,12 +21,22 @@ pub enum Outcome {
 impl Outcome {
     /// The wire value: an `identity_result` or an error code.
     pub fn as_str(self) -> &'static str {
+        // Statics, so that the spellings borrowed from them live as long as the program.
+        static SUCCESS: IdentityResult = IdentityResult::Success;
+        static FAILED: IdentityResult = IdentityResult::Failed;
+        static WAITING_VERIFY: IdentityResult = IdentityResult::WaitingVerify;
         match self {
-            Outcome::Success => "SUCCESS",
-            Outcome::Failed => "FAILED",
-            Outcome::Pending => "WAITING_VERIFY",
+            Outcome::Success => SUCCESS.as_str(),
+            Outcome::Failed => FAILED.as_str(),
+            Outcome::Pending => WAITING_VERIFY.as_str(),
             Outcome::Error(code) => code,
         }
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -44,7 +56,7 @@ pub struct Persona {
     /// Display name, Chinese and English.
     pub name: &'static str,
     /// `identity_result` or error code a query gets.
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     /// One line shown on the desk card.
     #[serde(skip)]
     pub description: &'static str,
@@ -53,12 +65,7 @@ pub struct Persona {
 impl Persona {
     /// The query outcome of this persona.
     pub fn outcome(&self) -> Outcome {
-        match self.outcome {
-            "SUCCESS" => Outcome::Success,
-            "FAILED" => Outcome::Failed,
-            "WAITING_VERIFY" => Outcome::Pending,
-            code => Outcome::Error(code),
-        }
+        self.outcome
     }
 }
 
@@ -71,7 +78,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "110105198503151230",
         name: "王老师 Wang (teacher)",
-        outcome: "SUCCESS",
+        outcome: Outcome::Success,
         description: "认证通过 · verified teacher",
     },
     Persona {
@@ -81,7 +88,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "310104199007222349",
         name: "李同学 Li (not a teacher)",
-        outcome: "FAILED",
+        outcome: Outcome::Failed,
         description: "认证未通过 · not a teacher",
     },
     Persona {
@@ -91,7 +98,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "440305198801013458",
         name: "张老师 Zhang (pending)",
-        outcome: "WAITING_VERIFY",
+        outcome: Outcome::Pending,
         description: "审核中，稍后判定 · waits until resolved",
     },
     Persona {
@@ -101,7 +108,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "510107199211114560",
         name: "赵某 Zhao (blacklisted)",
-        outcome: code::JOB_WORTH_BLACK_LIST,
+        outcome: Outcome::Error(code::JOB_WORTH_BLACK_LIST),
         description: "职得黑名单 · on the Jobworth blacklist",
     },
     Persona {
@@ -111,7 +118,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "330106198709095673",
         name: "钱先生 Qian (no Zhima)",
-        outcome: code::NOT_OPEN_ZM,
+        outcome: Outcome::Error(code::NOT_OPEN_ZM),
         description: "未开通芝麻信用 · Zhima credit not opened",
     },
     Persona {
@@ -121,7 +128,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "420106199505056783",
         name: "孙女士 Sun (no Jobworth)",
-        outcome: code::USER_NOT_OPEN_JOBWORTH,
+        outcome: Outcome::Error(code::USER_NOT_OPEN_JOBWORTH),
         description: "未开通职得 · Jobworth not opened",
     },
     Persona {
@@ -131,7 +138,7 @@ pub const PERSONAS: &[Persona] = &[
         cert_type: "0",
         cert_no: "320102198002297899",
         name: "周某 Zhou (risk)",
-        outcome: code::RISK_INTERCEPT,
+        outcome: Outcome::Error(code::RISK_INTERCEPT),
         description: "风控拦截 · blocked by risk control",
     },
 ];

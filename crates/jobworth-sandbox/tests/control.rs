@@ -1,4 +1,5 @@
-//! Control plane (SPEC §4.2), its loopback/admin-token gate, and the desk HTML pages.
+//! Control plane (`/sandbox/…`: apps, desks, personas), its loopback/admin-token gate, and the
+//! desk HTML pages.
 
 use std::net::SocketAddr;
 
@@ -579,7 +580,7 @@ async fn the_index_and_the_personas_page() {
     assert_eq!(status, 200);
     for p in jobworth_sandbox::personas::PERSONAS {
         assert!(html.contains(&format!("data-persona-row=\"{}\"", p.persona)), "{}", p.persona);
-        assert!(html.contains(p.user_id) && html.contains(p.outcome), "{}", p.persona);
+        assert!(html.contains(p.user_id) && html.contains(p.outcome.as_str()), "{}", p.persona);
         assert!(!html.contains(p.cert_no), "cert_no is not shown");
     }
 

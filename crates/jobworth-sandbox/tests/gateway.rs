@@ -1,4 +1,5 @@
-//! Gateway checks of the v3 endpoint (SPEC §4.1, first list) and response signing.
+//! Gateway checks of the v3 endpoint (signature, timestamp, nonce, app, certificate SN, AES) and
+//! response signing.
 
 use alipay_v3::keys::{PrivateKey, PublicKey};
 use jobworth_testkit::app::{teacher_query, App};

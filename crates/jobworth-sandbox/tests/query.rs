@@ -1,4 +1,4 @@
-//! Business rules of the query (SPEC §4.1 second list), personas (§4.3), token lifecycle.
+//! Business rules of the query (after the gateway checks pass), personas, token lifecycle.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Hostile input over raw TCP (SPEC §4 rules, §6 "reliability"): malformed HTTP, oversized
+//! Hostile input over raw TCP: malformed HTTP, oversized
 //! headers and bodies, non-UTF-8 bytes, bad percent-encoding, duplicate parameters, absurd
 //! timestamps, invalid base64 signatures, truncated keys, 10k-parameter queries and garbage JSON
 //! on every control route. Each is answered with a 4xx within a bounded time — JSON from the

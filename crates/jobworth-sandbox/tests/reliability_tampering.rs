@@ -1,8 +1,8 @@
-//! Replayed and tampered traffic, both directions (SPEC §4.1, §3, §6 "reliability"):
+//! Replayed and tampered traffic, both directions:
 //!
 //! * the sandbox refuses a replayed `authorization`, stale and future timestamps, an altered
 //!   request-target / body / app-auth token / method, another app's key and another app's
-//!   `app_cert_sn`, each with its SPEC code, signed, and consuming nothing;
+//!   `app_cert_sn`, each with its gateway error code, signed, and consuming nothing;
 //! * the SDK (`jobworth::Client`) refuses answers that a loopback proxy tampered with, truncated,
 //!   stripped of their signature, re-signed with another key, or gave a foreign `alipay-sn` —
 //!   in key, certificate and AES mode — while the same proxy passing answers through works.

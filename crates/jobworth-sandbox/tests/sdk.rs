@@ -1,5 +1,5 @@
-//! The sandbox driven by the project's own SDK (`jobworth::Client`) through the rows of SPEC
-//! §4.1 that a correct client can produce: the whole flow, key mode, certificate mode, AES,
+//! The sandbox driven by the project's own SDK (`jobworth::Client`) through every answer of the
+//! query that a correct client can produce: the whole flow, key mode, certificate mode, AES,
 //! every persona, pending → resolve, the business errors and the gateway errors.
 //! (Byte-level abuse — replay, tampered targets, stale timestamps — needs a hand-built request
 //! and lives in `gateway.rs`.)
@@ -275,5 +275,53 @@ async fn token_ttl_through_the_sdk() {
     h.authenticate(&app, "conn-t", "tok-t", "teacher").await;
     tokio::time::sleep(Duration::from_millis(900)).await;
     assert_eq!(query(&client, "conn-t", "tok-t").send().await.unwrap_err().api_code(), Some(&ErrorCode::TokenInvalid));
+    h.sandbox.shutdown().await;
+}
+
+/// Production's Alipay certificate (the official fixtures are Alipay's real files) configured
+/// against the sandbox: the answer's `alipay-sn` is the sandbox's, and the error says both SNs
+/// and which side each certificate is of.
+#[tokio::test]
+async fn production_certificate_against_the_sandbox_is_named() {
+    let h = start().await;
+    let app = h.register(APP, &app_key(), None).await;
+    let r = &app.registration;
+    let sandbox_sn = alipay_v3::cert::cert_sn(r["alipay_cert"].as_str().unwrap()).unwrap();
+    let production_sn = "7513daaaa48aa3ba2e4018d84402479c";
+    let client = Client::builder()
+        .endpoint(h.base())
+        .app_id(&app.app_id)
+        .private_key(app.key.clone())
+        .certificates(
+            r["app_cert"].as_str().unwrap(),
+            &jobworth_testkit::fixtures::fixture("alipayCertPublicKey_RSA2.crt"),
+            &jobworth_testkit::fixtures::fixture("alipayRootCert.crt"),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    h.authenticate(&app, "conn-p", "tok-p", "teacher").await;
+    let err = query(&client, "conn-p", "tok-p").send().await.unwrap_err();
+    let jobworth::Error::Verification(v) = &err else { panic!("not a verification error: {err}") };
+    assert_eq!(
+        v.kind,
+        jobworth::VerificationKind::SnMismatch { expected: production_sn.into(), received: sandbox_sn.clone() }
+    );
+    assert_eq!(v.environment, Some(jobworth::WrongEnvironment::ProductionAgainstSandbox));
+    let text = err.to_string();
+    assert!(text.contains(production_sn) && text.contains(&sandbox_sn), "{text}");
+    assert!(text.contains("configured with production's Alipay certificate"), "{text}");
+    assert!(text.contains("against a sandbox on this machine"), "{text}");
+
+    // The sandbox's own certificates against the same sandbox: no environment is named.
+    let ok = cert_builder(h.base(), &app).build().unwrap();
+    h.authenticate(&app, "conn-q", "tok-q", "teacher").await;
+    assert_eq!(query(&ok, "conn-q", "tok-q").send().await.unwrap().identity_result, IdentityResult::Success);
+    // Key mode names no side: a bare key has no issuer.
+    let wrong_key = key_builder(h.base(), &app).alipay_public_key(PrivateKey::generate().unwrap().public_key());
+    h.authenticate(&app, "conn-k", "tok-k", "teacher").await;
+    let err = query(&wrong_key.build().unwrap(), "conn-k", "tok-k").send().await.unwrap_err();
+    let jobworth::Error::Verification(v) = &err else { panic!("not a verification error: {err}") };
+    assert_eq!((&v.kind, v.environment), (&jobworth::VerificationKind::BadSignature, None));
     h.sandbox.shutdown().await;
 }

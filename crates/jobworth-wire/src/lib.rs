@@ -29,6 +29,8 @@ pub mod validate;
 mod values;
 
 pub use code::{CodeFamily, ErrorCode};
-pub use endpoint::{AUTHENTICATION_PATH, CREDIT_AGREEMENT_SIGN, DEFAULT_ENDPOINT};
+pub use endpoint::{
+    ALIPAY_CA_ORGANIZATION, AUTHENTICATION_PATH, CREDIT_AGREEMENT_SIGN, DEFAULT_ENDPOINT, SANDBOX_CA_ORGANIZATION,
+};
 pub use result::AuthenticationResult;
 pub use values::{CertType, IdentityResult, IdentityType, QueryType, TokenStatus};

@@ -315,6 +315,7 @@ impl AuthenticationQuery {
             kind: VerificationKind::UserMismatch { field },
             response: raw.response_info(),
             body: raw.body.clone(),
+            environment: None,
         }))
     }
 

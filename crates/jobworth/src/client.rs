@@ -17,6 +17,7 @@ use crate::config::{parse_endpoint, ClientBuilder, Credentials};
 use crate::error::{
     chain_text, mask_id_numbers, scrub, ApiError, ConfigError, DecryptionError, Error, Link, MaybeSentError,
     MaybeSentKind, NotSentError, NotSentKind, RequestInfo, ResponseInfo, Source, VerificationError, VerificationKind,
+    WrongEnvironment,
 };
 use crate::request::RawResponse;
 use crate::token::TokenLedger;
@@ -57,6 +58,8 @@ pub struct Client {
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) endpoint: String,
+    /// The endpoint is on this machine, where sandboxes run.
+    pub(crate) loopback: bool,
     pub(crate) app_id: String,
     pub(crate) key: PrivateKey,
     pub(crate) credentials: Credentials,
@@ -191,6 +194,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 endpoint,
+                loopback,
                 app_id,
                 key,
                 credentials,
@@ -486,7 +490,11 @@ impl Client {
         let response = || ResponseInfo::new(status, trace_id.clone(), headers.clone(), info.clone());
         let verification = |kind| {
             tracing::warn!(?kind, status = status.as_u16(), "answer failed verification");
-            Error::from(VerificationError { kind, response: response(), body: body.to_vec() })
+            let environment = match kind {
+                VerificationKind::BadSignature | VerificationKind::SnMismatch { .. } => self.wrong_environment(),
+                _ => None,
+            };
+            Error::from(VerificationError { kind, response: response(), body: body.to_vec(), environment })
         };
         if status.as_u16() < 400 {
             self.verify(&headers, body).map_err(verification)?;
@@ -533,6 +541,13 @@ impl Client {
             body: body.to_vec(),
             signed,
         }))
+    }
+
+    /// Whether the configured Alipay certificate is of another environment than the endpoint:
+    /// Alipay's CA against a sandbox on this machine, or a sandbox's CA against a remote gateway.
+    fn wrong_environment(&self) -> Option<WrongEnvironment> {
+        let Credentials::Certificates(c) = &self.inner.credentials else { return None };
+        WrongEnvironment::between(c.alipay_cert_authority()?, self.inner.loopback)
     }
 
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerificationKind> {
@@ -784,7 +799,7 @@ mod tests {
             ("504 without a code",      |m| api(504, "", m),                                            [true, true, false, true]),
             ("408 without a code",      |m| api(408, "", m),                                            [false, false, false, false]),
             ("400 without a code",      |m| api(400, "", m),                                            [false, false, false, false]),
-            ("verification failed",     |m| Error::from(VerificationError { kind: VerificationKind::BadSignature, response: response(m), body: Vec::new() }), [false, false, false, false]),
+            ("verification failed",     |m| Error::from(VerificationError { kind: VerificationKind::BadSignature, response: response(m), body: Vec::new(), environment: None }), [false, false, false, false]),
             ("decryption failed",       |m| Error::from(DecryptionError { source: AesError::Decrypt, response: response(m) }), [false, false, false, false]),
             ("configuration",           |_| Error::Config(ConfigError::Missing("app id")),              [false, false, false, false]),
         ];

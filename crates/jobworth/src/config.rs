@@ -35,6 +35,47 @@ pub struct CertificateMode {
     pub alipay_root_cert_sn: String,
     /// The Alipay certificate's public key, which verifies answers.
     pub alipay_public_key: PublicKey,
+    /// Issuer of the Alipay certificate (RFC 2253, as in its SN): tells Alipay's from a sandbox's.
+    pub alipay_cert_issuer: String,
+}
+
+impl CertificateMode {
+    /// Whose CA issued the configured Alipay certificate, when its issuer says.
+    pub fn alipay_cert_authority(&self) -> Option<CertificateAuthority> {
+        CertificateAuthority::of_issuer(&self.alipay_cert_issuer)
+    }
+}
+
+/// Whose certificate authority issued a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateAuthority {
+    /// Alipay's (Ant Financial's), which issues production's certificates.
+    Alipay,
+    /// A jobworth sandbox's.
+    Sandbox,
+}
+
+impl CertificateAuthority {
+    /// Reads the organization (`O=`) of an issuer name in RFC 2253 form.
+    ///
+    /// ```
+    /// use jobworth::CertificateAuthority;
+    /// let alipay = "CN=Ant Financial Certification Authority Class 2 R1,OU=Certification Authority,O=Ant Financial,C=CN";
+    /// assert_eq!(CertificateAuthority::of_issuer(alipay), Some(CertificateAuthority::Alipay));
+    /// assert_eq!(CertificateAuthority::of_issuer("CN=x,O=Jobworth Sandbox,C=CN"), Some(CertificateAuthority::Sandbox));
+    /// assert_eq!(CertificateAuthority::of_issuer("CN=x,O=Other,C=CN"), None);
+    /// ```
+    pub fn of_issuer(issuer_dn: &str) -> Option<Self> {
+        let organization = |name: &str| issuer_dn.split(',').any(|rdn| rdn.strip_prefix("O=") == Some(name));
+        if organization(jobworth_wire::ALIPAY_CA_ORGANIZATION) {
+            Some(CertificateAuthority::Alipay)
+        } else if organization(jobworth_wire::SANDBOX_CA_ORGANIZATION) {
+            Some(CertificateAuthority::Sandbox)
+        } else {
+            None
+        }
+    }
 }
 
 impl fmt::Debug for CertificateMode {
@@ -43,6 +84,7 @@ impl fmt::Debug for CertificateMode {
             .field("app_cert_sn", &self.app_cert_sn)
             .field("alipay_cert_sn", &self.alipay_cert_sn)
             .field("alipay_root_cert_sn", &self.alipay_root_cert_sn)
+            .field("alipay_cert_issuer", &self.alipay_cert_issuer)
             .finish_non_exhaustive()
     }
 }
@@ -93,6 +135,7 @@ impl Credentials {
             alipay_cert_sn: first.sn(),
             alipay_root_cert_sn,
             alipay_public_key,
+            alipay_cert_issuer: first.issuer_dn.clone(),
         }))
     }
 

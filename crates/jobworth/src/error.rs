@@ -11,6 +11,7 @@ use alipay_v3::{AesError, CertError, KeyError};
 use http::{HeaderMap, Method, StatusCode};
 use serde::Serialize;
 
+use crate::config::CertificateAuthority;
 use crate::ErrorCode;
 
 pub(crate) type Source = Arc<dyn StdError + Send + Sync>;
@@ -649,6 +650,47 @@ pub struct VerificationError {
     /// The body that was checked, as received (for [`VerificationKind::UserMismatch`]: the
     /// verified body, decrypted when the call was encrypted).
     pub body: Vec<u8>,
+    /// For a wrong signature or `alipay-sn`: the configured Alipay certificate and the endpoint
+    /// belong to different environments, when the client can tell.
+    pub environment: Option<WrongEnvironment>,
+}
+
+/// The configured Alipay certificate is not of the environment the endpoint is, told by the
+/// certificate's issuer and whether the endpoint is on this machine (where sandboxes run).
+/// Key mode cannot tell: a bare public key names no issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WrongEnvironment {
+    /// Production's Alipay certificate (issued by Alipay's CA) against a sandbox on this machine.
+    ProductionAgainstSandbox,
+    /// A sandbox's Alipay certificate against an endpoint that is not on this machine.
+    SandboxAgainstProduction,
+}
+
+impl WrongEnvironment {
+    /// A certificate of `authority` against an endpoint on this machine (`loopback`) or not.
+    pub(crate) fn between(authority: CertificateAuthority, loopback: bool) -> Option<Self> {
+        match (authority, loopback) {
+            (CertificateAuthority::Alipay, true) => Some(WrongEnvironment::ProductionAgainstSandbox),
+            (CertificateAuthority::Sandbox, false) => Some(WrongEnvironment::SandboxAgainstProduction),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for WrongEnvironment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WrongEnvironment::ProductionAgainstSandbox => {
+                "configured with production's Alipay certificate (issued by Alipay's CA, Ant Financial) against a \
+                 sandbox on this machine: use the sandbox's alipay_cert and alipay_root_cert"
+            }
+            WrongEnvironment::SandboxAgainstProduction => {
+                "configured with a sandbox's Alipay certificate (issued by the Jobworth Sandbox CA) against an \
+                 endpoint that is not on this machine: Alipay's gateway needs the certificates from Alipay's console"
+            }
+        })
+    }
 }
 
 impl fmt::Debug for VerificationError {
@@ -657,6 +699,7 @@ impl fmt::Debug for VerificationError {
             .field("kind", &self.kind)
             .field("response", &self.response)
             .field("body", &ByteCount(self.body.len()))
+            .field("environment", &self.environment)
             .finish()
     }
 }
@@ -693,6 +736,9 @@ impl fmt::Display for VerificationError {
             VerificationKind::UserMismatch { field } => {
                 write!(f, "the answer names another {field} than the query; it belongs to another request")?
             }
+        }
+        if let Some(env) = &self.environment {
+            write!(f, "; {env}")?;
         }
         write!(f, "; the answer was not used")?;
         self.response.fmt_tail(f, true)
@@ -895,6 +941,17 @@ pub(crate) fn chain_text(err: &(dyn StdError + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrong_environment_by_issuer_and_locality() {
+        use CertificateAuthority::{Alipay, Sandbox};
+        assert_eq!(WrongEnvironment::between(Alipay, true), Some(WrongEnvironment::ProductionAgainstSandbox));
+        assert_eq!(WrongEnvironment::between(Sandbox, false), Some(WrongEnvironment::SandboxAgainstProduction));
+        assert_eq!(WrongEnvironment::between(Alipay, false), None);
+        assert_eq!(WrongEnvironment::between(Sandbox, true), None);
+        let text = WrongEnvironment::SandboxAgainstProduction.to_string();
+        assert!(text.starts_with("configured with a sandbox's Alipay certificate"), "{text}");
+    }
 
     #[test]
     fn error_stays_small() {

@@ -78,12 +78,12 @@ mod token;
 pub use authentication::AuthenticationQuery;
 pub use client::Client;
 pub use config::{
-    CertificateMode, ClientBuilder, Credentials, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
+    CertificateAuthority, CertificateMode, ClientBuilder, Credentials, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
     DEFAULT_RESPONSE_TIME_WINDOW, DEFAULT_TIMEOUT,
 };
 pub use error::{
     ApiError, ConfigError, DecodeError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind, NotSentError,
-    NotSentKind, RequestInfo, ResponseInfo, VerificationError, VerificationKind,
+    NotSentKind, RequestInfo, ResponseInfo, VerificationError, VerificationKind, WrongEnvironment,
 };
 pub use order::{new_conn_key, new_once_token, OrderError, OrderString, OrderStringBuilder};
 pub use request::{RawResponse, RequestBuilder};

@@ -1,4 +1,4 @@
-//! `jobworth demo`: the whole flow of SPEC §2 against an in-process sandbox — generated keys, a real
+//! `jobworth demo`: the whole flow (step-1 order string, the desk, the query) against an in-process sandbox — generated keys, a real
 //! loopback HTTP server, a temporary data dir — with every step checked, so a deviation fails the demo.
 
 use std::time::{Duration, Instant};

@@ -1,5 +1,5 @@
 //! `jobworth order-string`: the signed step-1 order string for `zhima.credit.payafteruse.creditagreement.sign`
-//! (SPEC §2.1), built locally and never sent to the gateway — the Alipay app opens the acceptance desk with it.
+//! (step 1), built locally and never sent to the gateway — the Alipay app opens the acceptance desk with it.
 
 use std::path::PathBuf;
 

@@ -565,7 +565,7 @@ fn print_result(result: &jobworth::AuthenticationResult, mode: &str, json: bool)
     Ok(())
 }
 
-/// Prints what the user needs to know about `err` and maps it to its exit status (SPEC §5).
+/// Prints what the user needs to know about `err` and maps it to its exit status (3 refused, 4 no usable answer).
 pub fn report_error(err: jobworth::Error, endpoint: &str, json: bool) -> CliError {
     if let Some(api) = err.as_api() {
         if json {
@@ -685,6 +685,12 @@ impl Failure {
                         "it belongs to another request and was not used",
                     ),
                     _ => (err.to_string(), None),
+                };
+                // Which side the configured certificate is of comes first: it is the fix.
+                let hint = match (&e.environment, hint) {
+                    (Some(env), Some(hint)) => Some(format!("{env}; {hint}")),
+                    (Some(env), None) => Some(env.to_string()),
+                    (None, hint) => hint,
                 };
                 (format!("response verification failed{status}: {what}"), hint)
             }

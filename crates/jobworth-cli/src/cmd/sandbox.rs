@@ -99,7 +99,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The one line scripts and tests wait for (SPEC §4); flushed so a pipe sees it at once.
+/// The one line scripts and tests wait for (`listening on URL`); flushed so a pipe sees it at once.
 fn announce(base_url: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on {base_url}")

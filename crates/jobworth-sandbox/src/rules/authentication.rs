@@ -215,7 +215,7 @@ pub(crate) async fn query(call: &Call<'_>, mut p: AuthenticationParams) -> Resul
         Some(DeskResult::Refusal(refusal)) => {
             let code = personas::PERSONAS
                 .iter()
-                .map(|p| p.outcome)
+                .map(|p| p.outcome.as_str())
                 .find(|c| *c == refusal.as_str())
                 .ok_or_else(unknown_result)?;
             return Err(ApiError::business(code, outcome_message(code)));
