@@ -114,7 +114,10 @@ impl CertDetails {
         let validity = tbs.validity();
         Ok(CertDetails {
             info: CertInfo::from_cert(&cert)?,
-            subject_dn: rfc2253(tbs.subject())?,
+            // Display only (the SN is made of the issuer): a subject value the strict renderer
+            // refuses, say Latin-1 in a TeletexString, is shown the library's way instead of
+            // failing the whole certificate (found by the `cert` fuzz target).
+            subject_dn: rfc2253(tbs.subject()).unwrap_or_else(|_| tbs.subject().to_string()),
             not_before: validity.not_before.to_unix_duration().as_secs(),
             not_after: validity.not_after.to_unix_duration().as_secs(),
             issuer: tbs.issuer().clone(),
