@@ -85,10 +85,7 @@ async fn flow(p: &Palette, base_url: &str) -> Result<String, CliError> {
 
     step(p, 2, "Generate the app's RSA-2048 key pair");
     let app_key = PrivateKey::generate().map_err(|e| CliError::failure(format!("key generation failed: {e}")))?;
-    details(
-        p,
-        &[("app_id", APP_ID.to_string()), ("app public key", format!("sha256 {}", app_key.public_key().fingerprint()))],
-    );
+    details(p, &[("app_id", APP_ID.to_string()), ("app public key", app_key.public_key().fingerprint_sha256())]);
 
     step(p, 3, "Register the app with the sandbox (POST /sandbox/apps)");
     let app = control
@@ -100,7 +97,7 @@ async fn flow(p: &Palette, base_url: &str) -> Result<String, CliError> {
     details(
         p,
         &[
-            ("Alipay public key", format!("sha256 {}", alipay_key.fingerprint())),
+            ("Alipay public key", alipay_key.fingerprint_sha256()),
             ("app_cert_sn", field(&app, "app_cert_sn", 3).unwrap_or("(none)").to_string()),
             ("alipay_root_cert_sn", field(&app, "alipay_root_cert_sn", 3).unwrap_or("(none)").to_string()),
         ],

@@ -53,7 +53,7 @@ pub fn generate(args: GenerateArgs) -> Result<(), CliError> {
         &[
             ("private key", format!("{} (PKCS#8 PEM, keep it secret)", private_path.display())),
             ("public key", format!("{} (SPKI PEM)", public_path.display())),
-            ("sha256", public.fingerprint()),
+            ("fingerprint", public.fingerprint_sha256()),
         ],
     );
     println!("public key as one line of base64 (for Alipay's console):");
