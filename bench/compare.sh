@@ -55,7 +55,7 @@ trap cleanup EXIT
 SANDBOX_PID=$!
 URL=
 for _ in $(seq 1 300); do
-  URL=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$WORK/sandbox.out" | head -n 1)
+  URL=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$WORK/sandbox.out" | sed -n 1p)
   [ -n "$URL" ] && break
   kill -0 "$SANDBOX_PID" 2>/dev/null || { cat "$WORK/sandbox.log" >&2; echo "error: sandbox exited" >&2; exit 1; }
   sleep 0.1
