@@ -13,6 +13,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub enum CodeFamily {
     /// A business code of `GET /v3/zhima/customer/jobworth/authentication` (upper snake case).
     Jobworth,
+    /// A business code of another endpoint of the product family (work card, résumé, job data,
+    /// pictures, positions, credit agreement) that the query does not document. Codes the query
+    /// also documents (`INVALID_PARAMETER`, `SYSTEM_ERROR`, `USER_NOT_AUTHORIZE`) stay
+    /// [`CodeFamily::Jobworth`].
+    JobworthFamily,
     /// A common gateway code of the v3 protocol (kebab case).
     Gateway,
 }
@@ -121,6 +126,43 @@ error_codes! {
         /// `PARAM_ERROR`: parameter error (e.g. an ID number with a wrong check digit).
         ParamError = PARAM_ERROR = "PARAM_ERROR";
     }
+    /// The business codes the other endpoints of the product family add (upper snake case;
+    /// `ZM.SYSTEM_ERROR` with its dot). [`crate::family`] lists each endpoint's codes.
+    family: JobworthFamily {
+        /// `ILLEGAL_ARGUMENT`: an argument is invalid (work card, job data, picture).
+        IllegalArgument = ILLEGAL_ARGUMENT = "ILLEGAL_ARGUMENT";
+        /// `BLACK_CONTROL`: the user is under blacklist control (work card).
+        BlackControl = BLACK_CONTROL = "BLACK_CONTROL";
+        /// `JOB_ID_NOT_MATCH`: `job_id` is not a known job (work card).
+        JobIdNotMatch = JOB_ID_NOT_MATCH = "JOB_ID_NOT_MATCH";
+        /// `CONFIG_ERROR_WITHOUT_SERVICE_ID`: the merchant has no service configured (work card).
+        ConfigErrorWithoutServiceId = CONFIG_ERROR_WITHOUT_SERVICE_ID = "CONFIG_ERROR_WITHOUT_SERVICE_ID";
+        /// `QUERY_DATA_IS_NULL`: the user has no résumé data (cloud résumé).
+        QueryDataIsNull = QUERY_DATA_IS_NULL = "QUERY_DATA_IS_NULL";
+        /// `ZM.SYSTEM_ERROR`: internal error in Zhima (cloud résumé).
+        ZmSystemError = ZM_SYSTEM_ERROR = "ZM.SYSTEM_ERROR";
+        /// `USER_NOT_OPEN_ZHIMA`: the user has not activated Zhima credit (cloud résumé; also a
+        /// `sub_code` of the work card).
+        UserNotOpenZhima = USER_NOT_OPEN_ZHIMA = "USER_NOT_OPEN_ZHIMA";
+        /// `APP_INVOKE_DEGRADE`: the service is degraded for this app (cloud résumé).
+        AppInvokeDegrade = APP_INVOKE_DEGRADE = "APP_INVOKE_DEGRADE";
+        /// `PICTURE_UPLOAD_LIMIT_ERROR`: the picture is larger than allowed (picture).
+        PictureUploadLimitError = PICTURE_UPLOAD_LIMIT_ERROR = "PICTURE_UPLOAD_LIMIT_ERROR";
+        /// `PICTURE_TYPE_ERROR`: the picture is not a JPG or PNG (picture).
+        PictureTypeError = PICTURE_TYPE_ERROR = "PICTURE_TYPE_ERROR";
+        /// `BIZ_ERROR`: business error (credit agreement).
+        BizError = BIZ_ERROR = "BIZ_ERROR";
+        /// `EXTRA_PARAM_FORMAT_ERROR`: an extra parameter is malformed (credit agreement).
+        ExtraParamFormatError = EXTRA_PARAM_FORMAT_ERROR = "EXTRA_PARAM_FORMAT_ERROR";
+        /// `CREDIT_AUTH_NOT_EXIST`: no credit authorisation for this merchant (credit agreement).
+        CreditAuthNotExist = CREDIT_AUTH_NOT_EXIST = "CREDIT_AUTH_NOT_EXIST";
+        /// `ILLEGAL_QUERY`: the agreement is not the caller's to query (credit agreement).
+        IllegalQuery = ILLEGAL_QUERY = "ILLEGAL_QUERY";
+        /// `CREDIT_AGREEMENT_NOT_EXIST`: no agreement with that number (credit agreement).
+        CreditAgreementNotExist = CREDIT_AGREEMENT_NOT_EXIST = "CREDIT_AGREEMENT_NOT_EXIST";
+        /// `DEPEND_FAILURE`: a service the gateway depends on failed (credit agreement).
+        DependFailure = DEPEND_FAILURE = "DEPEND_FAILURE";
+    }
     /// The common gateway codes of the v3 protocol (kebab case).
     gateway: Gateway {
         /// `missing-signature`: no or garbled `authorization` header.
@@ -178,11 +220,17 @@ error_codes! {
 
 impl ErrorCode {
     /// Whether the code itself says the same request may succeed later (`SYSTEM_ERROR`,
-    /// `unknow-error`, rate limits).
+    /// `ZM.SYSTEM_ERROR`, `APP_INVOKE_DEGRADE`, `DEPEND_FAILURE`, `unknow-error`, rate limits).
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            ErrorCode::SystemError | ErrorCode::UnknowError | ErrorCode::AppCallLimited | ErrorCode::MethodCallLimited
+            ErrorCode::SystemError
+                | ErrorCode::ZmSystemError
+                | ErrorCode::AppInvokeDegrade
+                | ErrorCode::DependFailure
+                | ErrorCode::UnknowError
+                | ErrorCode::AppCallLimited
+                | ErrorCode::MethodCallLimited
         )
     }
 
@@ -195,7 +243,17 @@ impl ErrorCode {
             ErrorCode::TokenNotMatchIdentityType => "send the identity_type the once_token was issued for",
             ErrorCode::WrongOutAgreementNoIntercept => "conn_key must be the out_agreement_no of step 1",
             ErrorCode::MerchantIntercept => "check service_id: it must be the zm_service_id of step 1",
-            ErrorCode::SystemError | ErrorCode::UnknowError => "a failure on Alipay's side",
+            ErrorCode::SystemError | ErrorCode::ZmSystemError | ErrorCode::UnknowError | ErrorCode::DependFailure => {
+                "a failure on Alipay's side"
+            }
+            ErrorCode::AppInvokeDegrade => "the service is degraded for this app; retry later",
+            ErrorCode::QueryDataIsNull => "the user has no cloud résumé to share",
+            ErrorCode::UserNotOpenZhima => "the user has to activate Zhima credit first",
+            ErrorCode::PictureUploadLimitError => "the picture must be at most 1 MB",
+            ErrorCode::PictureTypeError => "the picture must be a JPG or PNG",
+            ErrorCode::CreditAgreementNotExist => {
+                "no agreement with that out_agreement_no or credit_agreement_id (the user may not have signed step 1)"
+            }
             ErrorCode::MissingSignature | ErrorCode::InvalidSignature => {
                 "check that the app private key matches the public key registered for this app id"
             }
@@ -267,6 +325,8 @@ mod tests {
         }
         let jobworth = ErrorCode::KNOWN.iter().filter(|c| c.family() == Some(CodeFamily::Jobworth)).count();
         assert_eq!(jobworth, 16);
+        let family = ErrorCode::KNOWN.iter().filter(|c| c.family() == Some(CodeFamily::JobworthFamily)).count();
+        assert_eq!(family, 16);
         assert_eq!(ErrorCode::from(String::from("x-y")), ErrorCode::Other("x-y".into()));
         assert_eq!(ErrorCode::Other("x-y".into()).family(), None);
     }
@@ -280,6 +340,12 @@ mod tests {
         assert_eq!(ErrorCode::from(business::PARAM_ERROR), ErrorCode::ParamError);
         assert_eq!(ErrorCode::from(gateway::INVALID_SIGNATURE), ErrorCode::InvalidSignature);
         assert_eq!(ErrorCode::AppCertNotExist.as_str(), "app-cert-not-exist");
+        assert_eq!(family::ZM_SYSTEM_ERROR, "ZM.SYSTEM_ERROR");
+        assert_eq!(ErrorCode::from("ZM.SYSTEM_ERROR"), ErrorCode::ZmSystemError);
+        assert_eq!(ErrorCode::from("ZM_SYSTEM_ERROR"), ErrorCode::Other("ZM_SYSTEM_ERROR".into()));
+        assert_eq!(ErrorCode::from(family::PICTURE_TYPE_ERROR), ErrorCode::PictureTypeError);
+        assert!(ErrorCode::ZmSystemError.is_transient());
+        assert!(!ErrorCode::PictureTypeError.is_transient());
     }
 
     #[test]

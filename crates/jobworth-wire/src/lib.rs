@@ -1,6 +1,8 @@
 //! The wire vocabulary of **Zhima Jobworth (芝麻职得) identity authentication**, in one place:
 //! the values of the query's parameters and answer, the typed answer, the error codes, the
-//! endpoint and method names, and the checks of a resident ID number.
+//! endpoint and method names, and the checks of a resident ID number; and in [`family`], the
+//! same for the product's other endpoints (work card, résumé, job data, pictures, positions,
+//! credit agreement).
 //!
 //! No HTTP and no I/O: the client (`jobworth`) re-exports all of it, and the sandbox reads and
 //! writes the same spellings without depending on the client.
@@ -24,6 +26,7 @@
 
 pub mod code;
 mod endpoint;
+pub mod family;
 mod result;
 pub mod validate;
 mod values;

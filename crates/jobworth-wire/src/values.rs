@@ -5,12 +5,6 @@
 //! Every enum keeps values this version does not know in `Other(String)` and writes them back
 //! unchanged, so a new value on the wire never breaks a caller.
 
-use std::convert::Infallible;
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -69,32 +63,34 @@ macro_rules! wire_enum {
             }
         }
 
-        impl FromStr for $name {
-            type Err = Infallible;
-            fn from_str(s: &str) -> Result<Self, Infallible> {
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, ::std::convert::Infallible> {
                 Ok($name::from(s))
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                Ok($name::from(String::deserialize(d)?))
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Ok($name::from(<String as ::serde::Deserialize>::deserialize(d)?))
             }
         }
     };
 }
+
+pub(crate) use wire_enum;
 
 wire_enum! {
     /// `query_type`: match precision.
@@ -196,6 +192,10 @@ wire_enum! {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt;
+
+    use serde::{Deserialize, Serialize};
+
     use super::*;
 
     /// Reads `wire` as JSON, checks the variant, and writes it back unchanged.
