@@ -71,6 +71,7 @@ mod authentication;
 mod client;
 mod config;
 mod error;
+pub mod family;
 mod order;
 mod request;
 mod token;
@@ -82,8 +83,8 @@ pub use config::{
     DEFAULT_RESPONSE_TIME_WINDOW, DEFAULT_TIMEOUT,
 };
 pub use error::{
-    ApiError, ConfigError, DecodeError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind, NotSentError,
-    NotSentKind, RequestInfo, ResponseInfo, VerificationError, VerificationKind, WrongEnvironment,
+    ApiError, BusinessError, ConfigError, DecodeError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind,
+    NotSentError, NotSentKind, RequestInfo, ResponseInfo, VerificationError, VerificationKind, WrongEnvironment,
 };
 pub use order::{new_conn_key, new_once_token, OrderError, OrderString, OrderStringBuilder};
 pub use request::{RawResponse, RequestBuilder};
