@@ -451,26 +451,32 @@ async fn adds_are_not_repeated_after_a_5xx_and_reads_are() {
     assert_ne!(seen[0].auth.nonce, seen[1].auth.nonce);
 }
 
+/// The first résumé query with `once_token` answers too late (3 s); every later one answers
+/// `then` (400), `times` times.
+async fn slow_once_then(server: &MockServer, verified: &Verified, once_token: &str, then: &str, times: u64) {
+    Mock::given(path(wire::cloud_resume::PATH))
+        .and(query_param("once_token", once_token))
+        .and(verified.clone())
+        .respond_with(Reply::json(200, Op::CloudResume.answer()).delay(Duration::from_secs(3)))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(path(wire::cloud_resume::PATH))
+        .and(verified.clone())
+        .respond_with(Reply::json(400, then))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
 /// The résumé's token answers once: an ambiguous attempt is remembered like the query's, and a
 /// later "spent" answer for that token says the résumé may have been read and lost.
 #[tokio::test]
 async fn a_cloud_resume_token_after_an_ambiguous_attempt_is_reported_possibly_consumed() {
     let server = server().await;
     let verified = Verified::default();
-    Mock::given(path(wire::cloud_resume::PATH))
-        .and(query_param("once_token", "t1"))
-        .and(verified.clone())
-        .respond_with(Reply::json(200, Op::CloudResume.answer()).delay(Duration::from_secs(3)))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path(wire::cloud_resume::PATH))
-        .and(verified.clone())
-        .respond_with(Reply::json(400, r#"{"code":"USER_NOT_AUTHORIZE","message":"once_token used"}"#))
-        .expect(3)
-        .mount(&server)
-        .await;
+    slow_once_then(&server, &verified, "t1", r#"{"code":"USER_NOT_AUTHORIZE","message":"once_token used"}"#, 3).await;
     let c = builder(&server.uri()).timeout(Duration::from_millis(300)).build().unwrap();
 
     let first = c.cloud_resume("c-1", "t1").send().await.unwrap_err();
@@ -501,19 +507,7 @@ async fn a_cloud_resume_token_after_an_ambiguous_attempt_is_reported_possibly_co
 async fn an_opted_in_cloud_resume_retry_is_reported_possibly_consumed() {
     let server = server().await;
     let verified = Verified::default();
-    Mock::given(path(wire::cloud_resume::PATH))
-        .and(verified.clone())
-        .respond_with(Reply::json(200, Op::CloudResume.answer()).delay(Duration::from_secs(3)))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path(wire::cloud_resume::PATH))
-        .and(verified.clone())
-        .respond_with(Reply::json(400, r#"{"code":"TOKEN_INVALID","message":"m"}"#))
-        .expect(1)
-        .mount(&server)
-        .await;
+    slow_once_then(&server, &verified, "t-1", r#"{"code":"TOKEN_INVALID","message":"m"}"#, 1).await;
     let c = builder(&server.uri()).timeout(Duration::from_millis(300)).build().unwrap();
     let e = c.cloud_resume("c-1", "t-1").retry_ambiguous(true).send().await.unwrap_err();
     assert!(matches!(e, Error::TokenPossiblyConsumed { .. }), "{e:?}");

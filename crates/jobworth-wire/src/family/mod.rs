@@ -360,6 +360,17 @@ pub(crate) mod lenient {
     }
 }
 
+/// The names of a flat JSON object's fields in the order written (string values without commas
+/// or colons), for tests that pin a model's wire names.
+#[cfg(test)]
+pub(crate) fn field_names(json: &str) -> Vec<&str> {
+    json.trim_matches(|c| c == '{' || c == '}')
+        .split(',')
+        .filter_map(|kv| kv.split(':').next())
+        .map(|k| k.trim_matches('"'))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

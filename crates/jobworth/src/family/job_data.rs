@@ -2,10 +2,9 @@
 
 use jobworth_wire::family::job_data::{self, JobDataAdded, JobDataBody, JobWorthJobdata};
 
-use super::{option_setters, text_setters, Options};
+use super::{cert_setters, option_setters, text_setters, Options};
 use crate::client::Client;
 use crate::error::Error;
-use crate::CertType;
 
 impl Client {
     /// Starts a job-data push (`zhima.customer.jobworth.jobdata.add`): records about the user
@@ -58,16 +57,7 @@ impl JobDataAdd {
         cert_no,
     }
 
-    /// `cert_type` alone.
-    pub fn cert_type(mut self, v: impl Into<CertType>) -> Self {
-        self.body.cert_type = Some(v.into());
-        self
-    }
-
-    /// `cert_type` and `cert_no` together: name the user by ID document.
-    pub fn cert(self, cert_type: impl Into<CertType>, cert_no: impl Into<String>) -> Self {
-        self.cert_type(cert_type).cert_no(cert_no)
-    }
+    cert_setters!(body);
 
     /// Appends one more record to `job_data_list`.
     pub fn job_data(mut self, record: JobWorthJobdata) -> Self {

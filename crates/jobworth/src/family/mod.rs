@@ -110,6 +110,23 @@ macro_rules! flag_setters {
 }
 pub(crate) use flag_setters;
 
+/// `cert_type` and `cert` setters on `self.$part` (whose `cert_no` has a text setter).
+macro_rules! cert_setters {
+    ($part:ident) => {
+        /// `cert_type` alone.
+        pub fn cert_type(mut self, v: impl Into<$crate::CertType>) -> Self {
+            self.$part.cert_type = Some(v.into());
+            self
+        }
+
+        /// `cert_type` and `cert_no` together: name the user by ID document.
+        pub fn cert(self, cert_type: impl Into<$crate::CertType>, cert_no: impl Into<String>) -> Self {
+            self.cert_type(cert_type).cert_no(cert_no)
+        }
+    };
+}
+pub(crate) use cert_setters;
+
 /// How a family call may be repeated: a `GET` reads, so any failed attempt may be; a `POST`
 /// adds something, so an attempt that may have taken effect (no answer, or 408/429/5xx) is not.
 fn retry_for(verb: Verb) -> Retry {

@@ -4,10 +4,9 @@ use std::fmt;
 
 use jobworth_wire::family::work_card::{self, UserIdentifier, VisitorType, WorkCardInfo, WorkCardParams};
 
-use super::{flag_setters, option_setters, text_setters, Options};
+use super::{cert_setters, flag_setters, option_setters, text_setters, Options};
 use crate::client::Client;
 use crate::error::Error;
-use crate::CertType;
 
 impl Client {
     /// Starts a work-card query (`zhima.customer.jobworth.info.query`): links to the user's
@@ -90,16 +89,7 @@ impl WorkCardInfoQuery {
         has_html,
     }
 
-    /// `cert_type` alone.
-    pub fn cert_type(mut self, v: impl Into<CertType>) -> Self {
-        self.params.cert_type = Some(v.into());
-        self
-    }
-
-    /// `cert_type` and `cert_no` together: name the user by ID document.
-    pub fn cert(self, cert_type: impl Into<CertType>, cert_no: impl Into<String>) -> Self {
-        self.cert_type(cert_type).cert_no(cert_no)
-    }
+    cert_setters!(params);
 
     /// `visitor_type`: [`VisitorType::Company`] (`C`) or [`VisitorType::Person`] (`P`).
     pub fn visitor_type(mut self, v: impl Into<VisitorType>) -> Self {
