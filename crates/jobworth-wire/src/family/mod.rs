@@ -39,6 +39,12 @@ pub enum Verb {
 
 impl Verb {
     /// `"GET"` or `"POST"`.
+    ///
+    /// ```
+    /// use jobworth_wire::family::{position, Verb};
+    /// assert_eq!(position::ENDPOINT.verb.as_str(), "POST");
+    /// assert_eq!(Verb::Get.to_string(), "GET");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Verb::Get => "GET",

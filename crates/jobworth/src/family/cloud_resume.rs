@@ -49,15 +49,29 @@ pub struct CloudResumeQuery {
 }
 
 impl CloudResumeQuery {
-    /// Opt in to repeating the query after an ambiguous attempt. Default `false`.
-    pub fn retry_ambiguous(mut self, on: bool) -> Self {
-        self.retry_ambiguous = on;
-        self
+    super::documented! { "cloud_resume(\"c-1\", \"t-1\")", ("retry_ambiguous(true)"),
+        [
+        /// Opt in to repeating the query after an ambiguous attempt. Default `false`.
+        ]
+        pub fn retry_ambiguous(mut self, on: bool) -> Self {
+            self.retry_ambiguous = on;
+            self
+        }
     }
 
-    option_setters!();
+    option_setters!("cloud_resume(\"c-1\", \"t-1\")");
 
     /// Signs and sends the query, verifies (and decrypts) the answer and parses it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+    /// match client.cloud_resume("conn-7f3c1e2a", "tok-9b1d").send().await {
+    ///     Ok(resume) => println!("{:?}", resume.user_name),
+    ///     Err(e) if e.needs_new_token() => println!("the résumé may be gone: {e}"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<CloudResume, Error> {
         let tokens = &self.client.inner.tokens;
         let token =

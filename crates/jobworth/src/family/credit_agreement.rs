@@ -37,16 +37,23 @@ pub struct CreditAgreementQuery {
 }
 
 impl CreditAgreementQuery {
-    text_setters! { params;
+    text_setters! { "credit_agreement()", params;
         /// `out_agreement_no`: your agreement number (the `conn_key` of step 1).
         out_agreement_no,
         /// `credit_agreement_id`: Zhima's agreement id.
         credit_agreement_id,
     }
 
-    option_setters!();
+    option_setters!("credit_agreement()");
 
     /// Signs and sends the query, verifies (and decrypts) the answer and parses it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+    /// let agreement = client.credit_agreement().credit_agreement_id("ZM2024…").send().await?;
+    /// println!("{:?} {:?}", agreement.agreement_status, agreement.biz_time);
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<CreditAgreement, Error> {
         let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
         if set(&self.params.out_agreement_no) == set(&self.params.credit_agreement_id) {

@@ -44,7 +44,7 @@ pub struct JobDataAdd {
 }
 
 impl JobDataAdd {
-    text_setters! { body;
+    text_setters! { "add_job_data([])", body;
         /// `conn_key`: the key the acceptance desk returned.
         conn_key,
         /// `user_id`: the user's member id (2088…).
@@ -57,17 +57,29 @@ impl JobDataAdd {
         cert_no,
     }
 
-    cert_setters!(body);
+    cert_setters!("add_job_data([])", body);
 
-    /// Appends one more record to `job_data_list`.
-    pub fn job_data(mut self, record: JobWorthJobdata) -> Self {
-        self.body.job_data_list.get_or_insert_with(Vec::new).push(record);
-        self
+    super::documented! { "add_job_data([])", ("job_data(jobworth::family::JobWorthJobdata { skill_name: Some(\"教学\".into()), ..Default::default() })"),
+        [
+        /// Appends one more record to `job_data_list`.
+        ]
+        pub fn job_data(mut self, record: JobWorthJobdata) -> Self {
+            self.body.job_data_list.get_or_insert_with(Vec::new).push(record);
+            self
+        }
     }
 
-    option_setters!();
+    option_setters!("add_job_data([])");
 
     /// The JSON body as it will be signed and sent (before encryption).
+    ///
+    /// ```
+    /// # let key = alipay_v3::keys::PrivateKey::generate().unwrap();
+    /// # let client = jobworth::Client::builder().app_id("1").private_key(key.clone())
+    /// #     .alipay_public_key(key.public_key()).build().unwrap();
+    /// let push = client.add_job_data([]).conn_key("c-1");
+    /// assert_eq!(serde_json::to_string(push.body()).unwrap(), r#"{"conn_key":"c-1","job_data_list":[]}"#);
+    /// ```
     pub fn body(&self) -> &JobDataBody {
         &self.body
     }
@@ -75,6 +87,12 @@ impl JobDataAdd {
     /// Signs and sends the push, verifies (and decrypts) the answer and parses it. A `sub_code`
     /// in the answer is [`Error::Business`]. It is not repeated after an attempt that may have
     /// been taken (timeout, lost connection, 5xx).
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client, list: Vec<jobworth::family::JobWorthJobdata>) -> Result<(), jobworth::Error> {
+    /// let added = client.add_job_data(list).conn_key("conn-7f3c1e2a").send().await?;
+    /// # let _ = added; Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<JobDataAdded, Error> {
         let json = super::to_json(&self.body)?;
         let call = super::call(&job_data::ENDPOINT, Vec::new(), Some(json), self.options);

@@ -68,19 +68,48 @@ impl fmt::Debug for Options {
     }
 }
 
-/// The setters of [`Options`], the same on every family builder.
+/// A builder method with its doc and a compiled example calling it: `client.$new.$call`.
+macro_rules! documented {
+    (
+        $new:literal, ($($call:tt)*),
+        [$(#[$doc:meta])*]
+        $vis:vis fn $name:ident($($args:tt)*) -> $ret:ty $body:block
+    ) => {
+        $(#[$doc])*
+        ///
+        /// ```
+        /// # let key = alipay_v3::keys::PrivateKey::generate().unwrap();
+        /// # let client = jobworth::Client::builder().app_id("1").private_key(key.clone())
+        /// #     .alipay_public_key(key.public_key()).build().unwrap();
+        #[doc = concat!("let builder = client.", $new, ".", $($call)*, ";")]
+        /// # drop(builder);
+        /// ```
+        $vis fn $name($($args)*) -> $ret $body
+    };
+}
+pub(crate) use documented;
+
+/// The setters of [`Options`], the same on every family builder (`$new` starts one).
 macro_rules! option_setters {
-    () => {
-        /// ISV `app_auth_token` for this call (overrides the client's).
-        pub fn app_auth_token(mut self, v: impl Into<String>) -> Self {
-            self.options.app_auth_token = Some(v.into());
-            self
+    ($new:literal) => {
+        $crate::family::documented! { $new, ("app_auth_token(\"201909BB…\")"),
+            [
+            /// ISV `app_auth_token` for this call (overrides the client's).
+            ]
+            pub fn app_auth_token(mut self, v: impl Into<String>) -> Self {
+                self.options.app_auth_token = Some(v.into());
+                self
+            }
         }
 
-        /// Per-attempt timeout for this call (overrides the client's).
-        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.options.timeout = Some(timeout);
-            self
+        $crate::family::documented! { $new, ("timeout(std::time::Duration::from_secs(3))"),
+            [
+            /// Per-attempt timeout for this call (overrides the client's).
+            ]
+            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.options.timeout = Some(timeout);
+                self
+            }
         }
     };
 }
@@ -88,11 +117,13 @@ pub(crate) use option_setters;
 
 /// Setters of string fields of `self.$part`, one per field of the same name.
 macro_rules! text_setters {
-    ($part:ident; $($(#[$doc:meta])* $field:ident),+ $(,)?) => {$(
-        $(#[$doc])*
-        pub fn $field(mut self, v: impl Into<String>) -> Self {
-            self.$part.$field = Some(v.into());
-            self
+    ($new:literal, $part:ident; $($(#[$doc:meta])* $field:ident),+ $(,)?) => {$(
+        $crate::family::documented! { $new, (concat!(stringify!($field), "(\"…\")")),
+            [$(#[$doc])*]
+            pub fn $field(mut self, v: impl Into<String>) -> Self {
+                self.$part.$field = Some(v.into());
+                self
+            }
         }
     )+};
 }
@@ -100,11 +131,13 @@ pub(crate) use text_setters;
 
 /// Setters of flag fields of `self.$part`.
 macro_rules! flag_setters {
-    ($part:ident; $($(#[$doc:meta])* $field:ident),+ $(,)?) => {$(
-        $(#[$doc])*
-        pub fn $field(mut self, on: bool) -> Self {
-            self.$part.$field = Some(on);
-            self
+    ($new:literal, $part:ident; $($(#[$doc:meta])* $field:ident),+ $(,)?) => {$(
+        $crate::family::documented! { $new, (concat!(stringify!($field), "(true)")),
+            [$(#[$doc])*]
+            pub fn $field(mut self, on: bool) -> Self {
+                self.$part.$field = Some(on);
+                self
+            }
         }
     )+};
 }
@@ -112,16 +145,24 @@ pub(crate) use flag_setters;
 
 /// `cert_type` and `cert` setters on `self.$part` (whose `cert_no` has a text setter).
 macro_rules! cert_setters {
-    ($part:ident) => {
-        /// `cert_type` alone.
-        pub fn cert_type(mut self, v: impl Into<$crate::CertType>) -> Self {
-            self.$part.cert_type = Some(v.into());
-            self
+    ($new:literal, $part:ident) => {
+        $crate::family::documented! { $new, ("cert_type(jobworth::CertType::IdCard)"),
+            [
+            /// `cert_type` alone.
+            ]
+            pub fn cert_type(mut self, v: impl Into<$crate::CertType>) -> Self {
+                self.$part.cert_type = Some(v.into());
+                self
+            }
         }
 
-        /// `cert_type` and `cert_no` together: name the user by ID document.
-        pub fn cert(self, cert_type: impl Into<$crate::CertType>, cert_no: impl Into<String>) -> Self {
-            self.cert_type(cert_type).cert_no(cert_no)
+        $crate::family::documented! { $new, ("cert(jobworth::CertType::IdCard, \"110105200002290021\")"),
+            [
+            /// `cert_type` and `cert_no` together: name the user by ID document.
+            ]
+            pub fn cert(self, cert_type: impl Into<$crate::CertType>, cert_no: impl Into<String>) -> Self {
+                self.cert_type(cert_type).cert_no(cert_no)
+            }
         }
     };
 }

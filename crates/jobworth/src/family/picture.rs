@@ -28,11 +28,21 @@ pub enum PictureContent {
 
 impl PictureContent {
     /// A picture given as base64 text.
+    ///
+    /// ```
+    /// let p = jobworth::family::PictureContent::base64("/9j/4A==");
+    /// assert_eq!(p.to_base64(), "/9j/4A==");
+    /// ```
     pub fn base64(text: impl Into<String>) -> Self {
         PictureContent::Base64(text.into())
     }
 
     /// The base64 text that is sent.
+    ///
+    /// ```
+    /// let p = jobworth::family::PictureContent::from(b"\x89PNG");
+    /// assert_eq!(p.to_base64(), "iVBORw==");
+    /// ```
     pub fn to_base64(&self) -> String {
         match self {
             PictureContent::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b),
@@ -104,6 +114,11 @@ pub enum PictureCheckError {
 impl PictureCheckError {
     /// The code the gateway would answer for the same picture (`None` for base64 that does
     /// not decode, which it documents no code for).
+    ///
+    /// ```
+    /// use jobworth::family::PictureContent;
+    /// assert_eq!(PictureContent::base64("%%").check().unwrap_err().code(), None);
+    /// ```
     pub fn code(&self) -> Option<crate::ErrorCode> {
         match self {
             PictureCheckError::NotBase64 => None,
@@ -149,11 +164,17 @@ pub struct PictureUpload {
 }
 
 impl PictureUpload {
-    option_setters!();
+    option_setters!("upload_picture(vec![0xFF, 0xD8, 0xFF], \"JOB_DATA_UPLOAD\")");
 
     /// Checks the picture, then signs and sends it, verifies (and decrypts) the answer and
     /// parses it. A `sub_code` in the answer is [`Error::Business`]. It is not repeated after an
     /// attempt that may have been taken (timeout, lost connection, 5xx).
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client, jpeg: Vec<u8>) -> Result<(), jobworth::Error> {
+    /// let pic_id = client.upload_picture(jpeg, "JOB_DATA_UPLOAD").send().await?.pic_id;
+    /// # let _ = pic_id; Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<PictureUploaded, Error> {
         let format = self.content.check().map_err(|e| {
             let code = e.code().map(|c| format!(" (the gateway would answer {c})")).unwrap_or_default();

@@ -42,9 +42,17 @@ pub struct PositionAdd {
 }
 
 impl PositionAdd {
-    option_setters!();
+    option_setters!("add_position(Default::default())");
 
     /// The JSON body as it will be signed and sent (before encryption).
+    ///
+    /// ```
+    /// # let key = alipay_v3::keys::PrivateKey::generate().unwrap();
+    /// # let client = jobworth::Client::builder().app_id("1").private_key(key.clone())
+    /// #     .alipay_public_key(key.public_key()).build().unwrap();
+    /// let post = client.add_position(Default::default());
+    /// assert_eq!(serde_json::to_string(post.body()).unwrap(), r#"{"jobworth_position_info":{}}"#);
+    /// ```
     pub fn body(&self) -> &PositionBody {
         &self.body
     }
@@ -52,6 +60,12 @@ impl PositionAdd {
     /// Signs and sends the posting, verifies (and decrypts) the answer and parses it. A
     /// `sub_code` in the answer is [`Error::Business`]. It is not repeated after an attempt that
     /// may have been taken (timeout, lost connection, 5xx).
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client, info: jobworth::family::JobWorthPositionInfo) -> Result<(), jobworth::Error> {
+    /// let id = client.add_position(info).send().await?.position_id;
+    /// # let _ = id; Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<PositionAdded, Error> {
         let json = super::to_json(&self.body)?;
         let call = super::call(&position::ENDPOINT, Vec::new(), Some(json), self.options);

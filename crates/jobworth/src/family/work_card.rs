@@ -49,7 +49,7 @@ impl fmt::Debug for WorkCardInfoQuery {
 }
 
 impl WorkCardInfoQuery {
-    text_setters! { params;
+    text_setters! { "work_card_info()", params;
         /// `user_name`: the user's name.
         user_name,
         /// `conn_key`: the `out_agreement_no` of step 1.
@@ -78,7 +78,7 @@ impl WorkCardInfoQuery {
         cloud_resume_scene,
     }
 
-    flag_setters! { params;
+    flag_setters! { "work_card_info()", params;
         /// `has_button`: show the card's button.
         has_button,
         /// `has_number`: show the card's number.
@@ -89,15 +89,19 @@ impl WorkCardInfoQuery {
         has_html,
     }
 
-    cert_setters!(params);
+    cert_setters!("work_card_info()", params);
 
-    /// `visitor_type`: [`VisitorType::Company`] (`C`) or [`VisitorType::Person`] (`P`).
-    pub fn visitor_type(mut self, v: impl Into<VisitorType>) -> Self {
-        self.params.visitor_type = Some(v.into());
-        self
+    super::documented! { "work_card_info()", ("visitor_type(jobworth::family::VisitorType::Company)"),
+        [
+        /// `visitor_type`: [`VisitorType::Company`] (`C`) or [`VisitorType::Person`] (`P`).
+        ]
+        pub fn visitor_type(mut self, v: impl Into<VisitorType>) -> Self {
+            self.params.visitor_type = Some(v.into());
+            self
+        }
     }
 
-    option_setters!();
+    option_setters!("work_card_info()");
 
     /// Which identifier names the user: the uid when one is set (it wins over `cert_no`), else
     /// `cert_no` + `cert_type`; `None` when none is set.
@@ -117,6 +121,15 @@ impl WorkCardInfoQuery {
 
     /// The parameters as sent, in wire order: with a uid set, `cert_no` and `cert_type` are
     /// left out (the uid wins, and an ID number is not sent for nothing).
+    ///
+    /// ```
+    /// # let key = alipay_v3::keys::PrivateKey::generate().unwrap();
+    /// # let client = jobworth::Client::builder().app_id("1").private_key(key.clone())
+    /// #     .alipay_public_key(key.public_key()).build().unwrap();
+    /// let q = client.work_card_info().has_html(true).cert("0", "110105200002290021");
+    /// let names: Vec<&str> = q.pairs().iter().map(|(k, _)| *k).collect();
+    /// assert_eq!(names, ["cert_no", "cert_type", "has_html"]);
+    /// ```
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
         let mut params = self.params.clone();
         if matches!(self.identifier(), Some(UserIdentifier::UserId | UserIdentifier::OpenId)) {
@@ -128,6 +141,12 @@ impl WorkCardInfoQuery {
 
     /// Signs and sends the query, verifies (and decrypts) the answer and parses it. A
     /// `sub_code` in the answer is [`Error::Business`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+    /// let card = client.work_card_info().open_id("074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5").send().await?;
+    /// # let _ = card; Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<WorkCardInfo, Error> {
         let identifier = self.identifier();
         if identifier != Some(UserIdentifier::Cert) && self.params.cert_no.is_some() {
