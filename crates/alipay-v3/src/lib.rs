@@ -32,6 +32,7 @@ pub mod keys;
 pub mod order;
 pub mod pem;
 pub mod query;
+pub mod receipt;
 pub mod sign;
 pub mod verify;
 
