@@ -289,16 +289,8 @@ pub async fn run(args: Box<Args>) -> Result<(), CliError> {
     let result = send(args).await;
     if let Err(err) = &result {
         // Exit 3 and 4 print their own object; a configuration error gets one here.
-        if let (true, Exit::Config, Some(message)) = (json, err.exit, &err.message) {
-            ErrorJson {
-                code: err.exit.json_code(),
-                message,
-                hint: err.hint.as_deref(),
-                exit: err.exit.code(),
-                http_status: None,
-                trace_id: None,
-            }
-            .print();
+        if let (true, Exit::Config) = (json, err.exit) {
+            err.print_json(err.exit.json_code());
         }
     }
     result

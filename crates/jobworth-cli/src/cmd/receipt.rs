@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::cmd::{read_input_file, read_input_text};
 use crate::error::{CliError, Exit};
-use crate::output::{self, ErrorJson};
+use crate::output;
 
 /// A receipt file reserved before the query is sent: FILE is free and its directory writable.
 pub struct Pending {
@@ -134,18 +134,7 @@ pub fn verify(args: VerifyArgs) -> Result<(), CliError> {
     let json = args.json;
     let result = check(&args);
     if let (true, Err(err)) = (json, &result) {
-        if let Some(message) = &err.message {
-            let code = if err.exit == Exit::Transport { "receipt-not-verified" } else { err.exit.json_code() };
-            ErrorJson {
-                code,
-                message,
-                hint: err.hint.as_deref(),
-                exit: err.exit.code(),
-                http_status: None,
-                trace_id: None,
-            }
-            .print();
-        }
+        err.print_json(if err.exit == Exit::Transport { "receipt-not-verified" } else { err.exit.json_code() });
     }
     result
 }
