@@ -9,7 +9,8 @@
 //!   request, [`sign::sign_response`] signs the answer.
 //!
 //! Each direction has exactly one canonical string builder
-//! ([`sign::request_string_to_sign`], [`sign::response_string_to_sign`]).
+//! ([`sign::request_string_to_sign`], [`sign::response_string_to_sign`]). A kept answer, a
+//! [`receipt::Receipt`], is re-checked offline over the same response builder.
 //!
 //! ```
 //! use alipay_v3::{keys::PrivateKey, sign, verify};

@@ -47,8 +47,8 @@ fn runuser(program: &str) -> Command {
 
 impl Server {
     fn get() -> Server {
-        if let Ok(url) = std::env::var("JOBWORTH_TEST_DATABASE_URL") {
-            assert!(!url.is_empty(), "JOBWORTH_TEST_DATABASE_URL is set but empty");
+        // Empty counts as unset, as for every variable the project reads.
+        if let Some(url) = std::env::var("JOBWORTH_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             return Server { url, own: None };
         }
         assert!(
@@ -83,8 +83,10 @@ impl Server {
         let admin = PgPoolOptions::new().max_connections(1).connect(&self.url).await.unwrap();
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
         admin.close().await;
-        let base = self.url.rsplit_once('/').map(|(b, _)| b).unwrap();
-        (format!("{base}/{name}"), name)
+        let (url, params) = self.url.split_once('?').map_or((self.url.as_str(), None), |(u, q)| (u, Some(q)));
+        let base = url.rsplit_once('/').map(|(b, _)| b).unwrap();
+        let params = params.map(|q| format!("?{q}")).unwrap_or_default();
+        (format!("{base}/{name}{params}"), name)
     }
 
     async fn drop_database(&self, name: &str) {
