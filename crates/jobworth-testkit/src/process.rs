@@ -336,6 +336,14 @@ pub fn key_query(sandbox: &SandboxProcess, app: &AppFiles, auth: &Authorization)
     cmd
 }
 
+/// [`query_cmd`] in certificate mode with the registration's three certificates.
+pub fn cert_query(sandbox: &SandboxProcess, app: &AppFiles, auth: &Authorization) -> Command {
+    let mut cmd = query_cmd(sandbox, app, auth);
+    cmd.arg("--app-cert").arg(&app.app_cert).arg("--alipay-cert").arg(&app.alipay_cert);
+    cmd.arg("--alipay-root-cert").arg(&app.alipay_root_cert);
+    cmd
+}
+
 pub fn query_flags(auth: &Authorization) -> Vec<String> {
     [
         "--conn-key",

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod keys;
 pub mod order_string;
 pub mod query;
+pub mod receipt;
 pub mod sandbox;
 
 use std::path::Path;
