@@ -73,6 +73,19 @@ impl CloudResumeQuery {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<CloudResume, Error> {
+        self.send_with_receipt().await.map(|(answer, _)| answer)
+    }
+
+    /// [`send`](Self::send), also returning the answer's [`Receipt`](crate::Receipt), the signed
+    /// evidence of it (an error about a signed answer carries its receipt: [`Error::receipt`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+    /// let (answer, receipt) = client.cloud_resume("c-1", "t-1").send_with_receipt().await?;
+    /// println!("{answer:?} {}", receipt.alipay_nonce);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_with_receipt(self) -> Result<(CloudResume, crate::Receipt), Error> {
         let tokens = &*self.client.inner.tokens;
         let token =
             self.params.once_token.as_deref().map(|t| {
@@ -99,6 +112,6 @@ impl CloudResumeQuery {
                 token::remember_ambiguous(tokens, settle.key.as_ref(), e).await;
             }
         }
-        result
+        result.map(|answer| (answer, crate::Receipt::clone(&raw.receipt)))
     }
 }
