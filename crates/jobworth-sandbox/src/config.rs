@@ -92,7 +92,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field("database", &self.database.as_ref().map(|url| shown_url(url)))
+            .field("database", &self.database.as_ref().map(|_| self.store()))
             .field("timestamp_window", &self.timestamp_window)
             .field("token_ttl", &self.token_ttl)
             .field("unsigned_errors", &self.unsigned_errors)
@@ -105,11 +105,14 @@ impl fmt::Debug for Config {
     }
 }
 
-/// A database URL as it may be shown: `postgresql (HOST:PORT/DB)`, never its password.
-fn shown_url(url: &str) -> String {
-    match crate::store::Location::new(std::path::Path::new(""), Some(url)) {
-        Ok(location) => location.to_string(),
-        Err(_) => "<invalid URL>".to_owned(),
+impl Config {
+    /// The store in words, as the startup line shows it: `sqlite (DIR/sandbox.db)` or
+    /// `postgresql (HOST:PORT/DB)`, never a password.
+    pub fn store(&self) -> String {
+        match crate::store::Location::new(&self.data_dir, self.database.as_deref()) {
+            Ok(location) => location.to_string(),
+            Err(_) => "postgresql (<invalid URL>)".to_owned(),
+        }
     }
 }
 

@@ -369,6 +369,8 @@ pub(crate) mod tests {
         );
         let e = Location::new(Path::new("x"), Some("postgres://me:hunter2@db:notaport/sb")).unwrap_err();
         assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e = Location::new(Path::new("x"), Some("mysql://me:hunter2@db/sb")).unwrap_err();
+        assert!(matches!(e, StoreError::Url(_)) && !e.to_string().contains("hunter2"), "{e}");
     }
 
     jobworth_testkit::store_tests! {

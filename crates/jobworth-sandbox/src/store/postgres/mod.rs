@@ -33,6 +33,9 @@ pub(super) fn describe(opts: &PgConnectOptions) -> String {
 
 /// Parses a `postgres://` URL; the error never repeats the URL (it may hold a password).
 pub(super) fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(StoreError::Url("it must start with postgres:// or postgresql://".to_owned()));
+    }
     PgConnectOptions::from_str(url).map_err(|e| {
         let why = match e {
             sqlx::Error::Configuration(inner) => inner.to_string(),
