@@ -32,8 +32,9 @@ pub(super) const APP_GENERATIONAL: &str =
 pub(super) const APP_INSERT: &str = "INSERT INTO apps (app_id, public_key_spki, encrypt_key, app_cert_pem, \
                                      app_cert_sn, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, \
                                      $7, $7) ON CONFLICT DO NOTHING";
-pub(super) const APP_UPDATE: &str = "UPDATE apps SET public_key_spki = $1, encrypt_key = $2, app_cert_pem = $3, \
-                                     app_cert_sn = $4, name = $5, updated_at = $6 WHERE app_id = $7";
+// The parameters of `APP_INSERT`, so that one binding serves both.
+pub(super) const APP_UPDATE: &str = "UPDATE apps SET public_key_spki = $2, encrypt_key = $3, app_cert_pem = $4, \
+                                     app_cert_sn = $5, name = $6, updated_at = $7 WHERE app_id = $1";
 
 pub(super) const DESK_COLUMNS: &str = desk_columns!();
 pub(super) const CONN_KEY_EXISTS: &str = "SELECT 1 FROM desks WHERE app_id = $1 AND conn_key = $2 LIMIT 1";
@@ -139,10 +140,10 @@ macro_rules! bind_keys_insert {
     };
 }
 
-/// `APP_INSERT` with an app record bound.
-macro_rules! bind_app_insert {
-    ($app:expr, $now:expr) => {
-        sqlx::query($crate::store::sql::APP_INSERT)
+/// `APP_INSERT` or `APP_UPDATE` with an app record bound.
+macro_rules! bind_app {
+    ($sql:expr, $app:expr, $now:expr) => {
+        sqlx::query($sql)
             .bind(&$app.app_id)
             .bind(&$app.public_key_spki)
             .bind(&$app.encrypt_key)
@@ -150,20 +151,6 @@ macro_rules! bind_app_insert {
             .bind(&$app.app_cert_sn)
             .bind(&$app.name)
             .bind($now)
-    };
-}
-
-/// `APP_UPDATE` with an app record bound.
-macro_rules! bind_app_update {
-    ($app:expr, $now:expr) => {
-        sqlx::query($crate::store::sql::APP_UPDATE)
-            .bind(&$app.public_key_spki)
-            .bind(&$app.encrypt_key)
-            .bind(&$app.app_cert_pem)
-            .bind(&$app.app_cert_sn)
-            .bind(&$app.name)
-            .bind($now)
-            .bind(&$app.app_id)
     };
 }
 
@@ -253,6 +240,4 @@ macro_rules! backend_reads {
     };
 }
 
-pub(super) use {
-    backend_reads, bind_app_insert, bind_app_update, bind_desk_change, bind_desk_insert, bind_keys_insert,
-};
+pub(super) use {backend_reads, bind_app, bind_desk_change, bind_desk_insert, bind_keys_insert};

@@ -9,7 +9,7 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::oneshot;
 
 use super::backend::{Backend, DeskChange};
-use super::sql::{self, backend_reads, bind_app_insert, bind_app_update, bind_desk_change, bind_desk_insert};
+use super::sql::{self, backend_reads, bind_app, bind_desk_change, bind_desk_insert};
 use super::writer::Writer;
 use super::{
     now_ms, schema, AppRecord, Desk, Generational, KeyRow, NewDesk, NonceError, Recorded, StoreError, DB_FILE,
@@ -169,9 +169,9 @@ impl Backend for SqliteDb {
             .run(move |conn| {
                 Box::pin(async move {
                     let now = now_ms();
-                    let inserted = bind_app_insert!(app, now).execute(&mut *conn).await?.rows_affected() == 1;
+                    let inserted = bind_app!(sql::APP_INSERT, app, now).execute(&mut *conn).await?.rows_affected() == 1;
                     if !inserted && replace {
-                        bind_app_update!(app, now).execute(&mut *conn).await?;
+                        bind_app!(sql::APP_UPDATE, app, now).execute(&mut *conn).await?;
                     }
                     Ok(inserted)
                 })

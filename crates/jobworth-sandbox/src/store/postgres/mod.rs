@@ -17,7 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Connection;
 
 use super::backend::{Backend, DeskChange};
-use super::sql::{self, backend_reads, bind_app_insert, bind_app_update, bind_desk_change, bind_desk_insert};
+use super::sql::{self, backend_reads, bind_app, bind_desk_change, bind_desk_insert};
 use super::{
     duration_ms, now_ms, AppRecord, Desk, Generational, Generations, KeyRow, NewDesk, NonceError, Recorded, StoreError,
 };
@@ -113,9 +113,9 @@ impl Backend for PgDb {
 
     async fn write_app(&self, app: &AppRecord, replace: bool) -> Result<bool, StoreError> {
         let now = now_ms();
-        let inserted = bind_app_insert!(app, now).execute(&self.pool).await?.rows_affected() == 1;
+        let inserted = bind_app!(sql::APP_INSERT, app, now).execute(&self.pool).await?.rows_affected() == 1;
         if !inserted && replace {
-            bind_app_update!(app, now).execute(&self.pool).await?;
+            bind_app!(sql::APP_UPDATE, app, now).execute(&self.pool).await?;
         }
         Ok(inserted)
     }

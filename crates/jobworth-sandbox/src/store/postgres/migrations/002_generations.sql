@@ -9,19 +9,17 @@ CREATE TABLE generations (
 );
 INSERT INTO generations (id, apps, desks) VALUES (1, 0, 0) ON CONFLICT DO NOTHING;
 
-CREATE FUNCTION jobworth_apps_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION jobworth_table_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE generations SET apps = apps + 1;
-    RETURN NULL;
-END
-$$;
-CREATE FUNCTION jobworth_desks_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE generations SET desks = desks + 1;
+    IF TG_TABLE_NAME = 'apps' THEN
+        UPDATE generations SET apps = apps + 1;
+    ELSE
+        UPDATE generations SET desks = desks + 1;
+    END IF;
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER apps_changed AFTER INSERT OR UPDATE OR DELETE ON apps
-    FOR EACH ROW EXECUTE FUNCTION jobworth_apps_changed();
+    FOR EACH ROW EXECUTE FUNCTION jobworth_table_changed();
 CREATE TRIGGER desks_changed AFTER INSERT OR UPDATE OR DELETE ON desks
-    FOR EACH ROW EXECUTE FUNCTION jobworth_desks_changed();
+    FOR EACH ROW EXECUTE FUNCTION jobworth_table_changed();
