@@ -62,7 +62,11 @@ impl PgDb {
         let migrated = schema::migrate(&mut conn).await;
         let _ = conn.close().await;
         migrated?;
+        // No ping before each use (sqlx's default): it doubles the round trips of every
+        // statement. A connection the server dropped fails its one statement (a 5xx, nothing
+        // half-done: each write is one statement) and is not returned to the pool.
         let pool = PgPoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(MAX_CONNECTIONS)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(15))
