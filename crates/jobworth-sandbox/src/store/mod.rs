@@ -154,6 +154,15 @@ impl Store {
             Db::Postgres(_) => panic!("not a SQLite store"),
         }
     }
+
+    /// The PostgreSQL backend (tests of what only PostgreSQL has).
+    #[cfg(test)]
+    fn postgres(&self) -> &PgDb {
+        match &self.db {
+            Db::Postgres(db) => db,
+            Db::Sqlite(_) => panic!("not a PostgreSQL store"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -336,7 +345,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn postgres_prunes_a_second_after_raising_the_horizon() {
         let (place, s) = fresh(StoreKind::Postgres).await;
-        let Db::Postgres(db) = &s.db else { unreachable!() };
+        let db = s.postgres();
         let w = Duration::from_secs(60);
         assert!(s.record_nonce("a", "old", now_ms() - 120_000, w).await.unwrap().is_some());
         let count = || async {

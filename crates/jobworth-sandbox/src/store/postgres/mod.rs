@@ -7,7 +7,7 @@
 //! the change counters are bumped by triggers in the writing transaction, so the in-memory
 //! copies stay exact across instances.
 
-mod schema;
+pub(super) mod schema;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -8,7 +8,7 @@ use sqlx::Connection;
 use crate::store::StoreError;
 
 /// Schema migrations: (version, SQL), the versions of the SQLite schema.
-pub(super) const MIGRATIONS: &[(i64, &str)] = &[
+pub(in crate::store) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/001_init.sql")),
     (2, include_str!("migrations/002_generations.sql")),
     (3, include_str!("migrations/003_nonce_horizon.sql")),
