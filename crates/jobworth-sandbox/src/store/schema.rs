@@ -13,20 +13,28 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/004_app_names.sql")),
 ];
 
+/// The migrations of `all` that a store at `version` still needs, and the version it will be at;
+/// a store newer than this build is refused (either backend).
+pub(super) fn pending(
+    all: &'static [(i64, &'static str)],
+    version: i64,
+) -> Result<(Vec<&'static str>, i64), StoreError> {
+    let latest = all.last().map_or(0, |m| m.0);
+    if version > latest {
+        return Err(StoreError::TooNew(version, latest));
+    }
+    Ok((all.iter().filter(|(v, _)| *v > version).map(|(_, sql)| *sql).collect(), latest))
+}
+
 /// Applies the migrations this build knows, inside one `BEGIN IMMEDIATE`.
 pub(super) async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
-    let latest = MIGRATIONS.last().map_or(0, |m| m.0);
     // IMMEDIATE takes the write lock up front, so two processes starting on one fresh dir
     // apply the schema one after the other instead of racing.
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let (version,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&mut *tx).await?;
-    if version > latest {
-        return Err(StoreError::TooNew(version, latest));
-    }
-    for (v, sql) in MIGRATIONS {
-        if *v > version {
-            sqlx::raw_sql(sql).execute(&mut *tx).await?;
-        }
+    let (todo, latest) = pending(MIGRATIONS, version)?;
+    for sql in todo {
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
     }
     if latest > version {
         sqlx::raw_sql(&format!("PRAGMA user_version = {latest}")).execute(&mut *tx).await?;

@@ -88,7 +88,8 @@ impl PgDb {
     /// for any statement that does not stall that long.
     async fn prune(&self, now: i64, window: Duration) -> Result<(), sqlx::Error> {
         let cutoff = now - duration_ms(window);
-        let delete_below = self.previous_cutoff.swap(cutoff, Ordering::Relaxed);
+        // At most one prune a second starts here (the exchange in `record_nonce`).
+        let delete_below = self.previous_cutoff.load(Ordering::Relaxed);
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE generations SET nonces_pruned_before = GREATEST(nonces_pruned_before, $1)")
             .bind(cutoff)
@@ -97,7 +98,10 @@ impl PgDb {
         if delete_below > i64::MIN {
             sqlx::query("DELETE FROM nonces WHERE ts < $1").bind(delete_below.min(cutoff)).execute(&mut *tx).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        // Only a committed horizon counts as raised.
+        self.previous_cutoff.store(cutoff, Ordering::Relaxed);
+        Ok(())
     }
 }
 

@@ -20,7 +20,6 @@ const MIGRATION_LOCK: i64 = 0x6a6f_6277_6f72_7468;
 
 /// Applies the migrations this build knows.
 pub(super) async fn migrate(conn: &mut PgConnection) -> Result<(), StoreError> {
-    let latest = MIGRATIONS.last().map_or(0, |m| m.0);
     let mut tx = conn.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await?;
     sqlx::raw_sql(
@@ -30,13 +29,9 @@ pub(super) async fn migrate(conn: &mut PgConnection) -> Result<(), StoreError> {
     .execute(&mut *tx)
     .await?;
     let (version,): (i64,) = sqlx::query_as("SELECT version FROM jobworth_schema").fetch_one(&mut *tx).await?;
-    if version > latest {
-        return Err(StoreError::TooNew(version, latest));
-    }
-    for (v, sql) in MIGRATIONS {
-        if *v > version {
-            sqlx::raw_sql(sql).execute(&mut *tx).await?;
-        }
+    let (todo, latest) = crate::store::schema::pending(MIGRATIONS, version)?;
+    for sql in todo {
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
     }
     if latest > version {
         sqlx::query("UPDATE jobworth_schema SET version = $1").bind(latest).execute(&mut *tx).await?;
