@@ -22,6 +22,9 @@ use super::{
     duration_ms, now_ms, AppRecord, Desk, Generational, Generations, KeyRow, NewDesk, NonceError, Recorded, StoreError,
 };
 
+/// How long the first connection may take (a server that drops packets would hang it).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// Connections per instance: several instances share the server's connection limit.
 const MAX_CONNECTIONS: u32 = 10;
 
@@ -58,7 +61,9 @@ pub(super) struct PgDb {
 impl PgDb {
     /// Connects and applies migrations.
     pub(super) async fn open(opts: PgConnectOptions) -> Result<Self, StoreError> {
-        let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
+        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&opts))
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
         let migrated = schema::migrate(&mut conn).await;
         let _ = conn.close().await;
         migrated?;
@@ -69,7 +74,7 @@ impl PgDb {
             .test_before_acquire(false)
             .max_connections(MAX_CONNECTIONS)
             .min_connections(1)
-            .acquire_timeout(Duration::from_secs(15))
+            .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(opts)
             .await?;
         Ok(PgDb { pool, last_prune_ms: AtomicI64::new(0), previous_cutoff: AtomicI64::new(i64::MIN) })
