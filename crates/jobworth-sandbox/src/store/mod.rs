@@ -382,6 +382,17 @@ pub(crate) mod tests {
         assert!(matches!(e, StoreError::Url(_)) && !e.to_string().contains("hunter2"), "{e}");
     }
 
+    #[tokio::test]
+    async fn an_open_postgres_store_shows_no_password() {
+        let place = TestStore::new(StoreKind::Postgres);
+        // The test server trusts loopback: the password is carried, never checked.
+        let url = place.database_url().unwrap().replacen("://postgres@", "://postgres:hunter2@", 1);
+        let s = Store::open(&Location::new(place.data_dir(), Some(&url)).unwrap()).await.unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("Postgres"), "{shown}");
+        s.close().await;
+    }
+
     jobworth_testkit::store_tests! {
         #[tokio::test] every_write_moves_its_tables_generation,
         #[tokio::test] nonces_are_refused_once_seen_by_any_instance,
