@@ -11,7 +11,7 @@ use jobworth::{Client, ClientBuilder};
 use wiremock::matchers::any;
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::fixtures::{app_key, app_public, APP_ID};
+use crate::fixtures::{app_key, app_public, fixture, APP_ID};
 use crate::signed::{request_verifies, sign_answer};
 
 /// The stand-in for Alipay's key pair.
@@ -24,6 +24,37 @@ pub fn alipay_key() -> PrivateKey {
 pub fn other_key() -> PrivateKey {
     static K: OnceLock<PrivateKey> = OnceLock::new();
     K.get_or_init(|| PrivateKey::generate().unwrap()).clone()
+}
+
+/// A certificate over [`alipay_key`] (self-signed: the client checks SNs, not the chain) and its
+/// SN: with the fixture app and root certificates, certificate mode against the mock.
+pub fn alipay_cert() -> &'static (String, String) {
+    static C: OnceLock<(String, String)> = OnceLock::new();
+    C.get_or_init(|| {
+        let key = rcgen::KeyPair::try_from(alipay_key().to_pkcs8_der().as_slice()).unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::new()).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "Mock Alipay RSA2");
+        let pem = params.self_signed(&key).unwrap().pem();
+        let sn = alipay_v3::cert::cert_sn(&pem).unwrap();
+        (pem, sn)
+    })
+}
+
+/// [`builder`] in certificate mode: the fixture app certificate, [`alipay_cert`], the fixture
+/// root certificate. Answers must carry `alipay-sn` = `alipay_cert().1`.
+pub fn cert_builder(endpoint: &str) -> ClientBuilder {
+    Client::builder()
+        .endpoint(endpoint)
+        .app_id(APP_ID)
+        .private_key(app_key())
+        .certificates(
+            &fixture("appCertPublicKey_2021001161683774.crt"),
+            &alipay_cert().0,
+            &fixture("alipayRootCert.crt"),
+        )
+        .unwrap()
+        .timeout(Duration::from_secs(5))
+        .retry_backoff(Duration::from_millis(5))
 }
 
 /// `http://127.0.0.1:PORT` where nothing listens (a port just released by the OS).

@@ -171,6 +171,7 @@ impl fmt::Debug for ByteCount {
 /// | [`Error::Verification`] | the answer's signature is missing or wrong; it was not used | no |
 /// | [`Error::Decryption`] | the verified answer did not decrypt with the AES key | no |
 /// | [`Error::Decode`] | the verified answer is not the expected JSON | no |
+/// | [`Error::Business`] | a verified 200 answer carries a `sub_code`: the call did not do what was asked | see [`Error::is_retryable`] |
 /// | [`Error::TokenPossiblyConsumed`] | `TOKEN_INVALID` after an earlier ambiguous attempt with the same token | new step 1 needed |
 ///
 /// No error text ever holds key material or a full `cert_no`.
@@ -210,20 +211,27 @@ pub enum Error {
     /// The verified answer is not the expected JSON.
     #[error(transparent)]
     Decode(Box<DecodeError>),
-    /// `TOKEN_INVALID` came back for a `once_token` whose earlier query was ambiguous (timed out,
-    /// lost, 5xx, or an unverifiable answer): that earlier query may have consumed the token, and
-    /// its result is lost. Start a new step 1.
+    /// A verified 200 answer of a family endpoint carries a `sub_code` (and `sub_msg`): Alipay
+    /// took the request but did not do what was asked. The answer is kept.
+    #[error(transparent)]
+    Business(Box<BusinessError>),
+    /// `TOKEN_INVALID` (for the cloud résumé: the code a spent token answers) came back for a
+    /// `once_token` whose earlier query was ambiguous (timed out, lost, 5xx, or an unverifiable
+    /// answer): that earlier query may have consumed the token, and its result is lost. Start a
+    /// new step 1.
     #[error(
-        "TOKEN_INVALID, but an earlier query with this once_token may have consumed it and its result is lost \
+        "{}, but an earlier query with this once_token may have consumed it and its result is lost \
          (earlier: {}; now: {}); start a new step 1 (new conn_key and once_token) and have the user pass the desk \
          again",
+        last.api_code().map_or(ErrorCode::TokenInvalid.as_str(), ErrorCode::as_str),
         first.summary(),
         last.summary()
     )]
     TokenPossiblyConsumed {
         /// The earlier ambiguous outcome.
         first: Box<Error>,
-        /// The final answer (an [`Error::Api`] with `TOKEN_INVALID`).
+        /// The final answer (an [`Error::Api`] with `TOKEN_INVALID`, or the cloud résumé's
+        /// spent-token code).
         last: Box<Error>,
     },
 }
@@ -245,6 +253,9 @@ impl Error {
             Error::Verification(e) => format!("HTTP {} answer failed verification", e.response.status.as_u16()),
             Error::Decryption(e) => format!("HTTP {} answer did not decrypt", e.response.status.as_u16()),
             Error::Decode(e) => format!("HTTP {} answer could not be decoded", e.response.status.as_u16()),
+            Error::Business(e) => {
+                format!("HTTP {} sub_code {} {}", e.response.status.as_u16(), e.code, e.message).trim_end().to_string()
+            }
             Error::TokenPossiblyConsumed { last, .. } => return last.summary(),
         };
         let mut s = what;
@@ -268,6 +279,20 @@ impl Error {
         self.as_api().map(|a| &a.code)
     }
 
+    /// The business outcome, if a verified 200 answer carried a `sub_code`.
+    ///
+    /// ```
+    /// # fn f(err: jobworth::Error) {
+    /// if err.business_code() == Some(&jobworth::ErrorCode::UserNotOpenZhima) { /* ask the user to open Zhima */ }
+    /// # }
+    /// ```
+    pub fn business_code(&self) -> Option<&ErrorCode> {
+        match self {
+            Error::Business(b) => Some(&b.code),
+            _ => None,
+        }
+    }
+
     /// The API error, if Alipay answered with one (also inside [`Error::TokenPossiblyConsumed`]).
     pub fn as_api(&self) -> Option<&ApiError> {
         match self {
@@ -289,6 +314,7 @@ impl Error {
             // The same request would most likely get the same over-long answer.
             Error::MaybeSent(e) => !matches!(e.kind, MaybeSentKind::ResponseTooLarge { .. }),
             Error::Api(a) => a.is_retryable(),
+            Error::Business(b) => b.code.is_transient(),
             _ => false,
         }
     }
@@ -301,7 +327,8 @@ impl Error {
     /// and for other refusals (a refused request consumes nothing).
     pub fn token_may_be_consumed(&self) -> bool {
         match self {
-            Error::Config(_) | Error::NotSent(_) => false,
+            // A business outcome is a definite answer: it consumed nothing.
+            Error::Config(_) | Error::NotSent(_) | Error::Business(_) => false,
             Error::Api(a) => a.is_ambiguous(),
             Error::MaybeSent(_)
             | Error::Verification(_)
@@ -341,6 +368,7 @@ impl Error {
             Error::Verification(e) => Some(&mut e.response.request),
             Error::Decryption(e) => Some(&mut e.response.request),
             Error::Decode(e) => Some(&mut e.response.request),
+            Error::Business(e) => Some(&mut e.response.request),
             Error::TokenPossiblyConsumed { last, .. } => last.request_mut(),
         }
     }
@@ -353,6 +381,7 @@ impl Error {
             Error::Verification(e) => Some(&e.response),
             Error::Decryption(e) => Some(&e.response),
             Error::Decode(e) => Some(&e.response),
+            Error::Business(e) => Some(&e.response),
             Error::TokenPossiblyConsumed { last, .. } => last.response(),
         }
     }
@@ -379,7 +408,8 @@ boxed_from!(
     Api(ApiError),
     Verification(VerificationError),
     Decryption(DecryptionError),
-    Decode(DecodeError)
+    Decode(DecodeError),
+    Business(BusinessError)
 );
 
 /// Why a request was never sent.
@@ -814,6 +844,79 @@ impl fmt::Display for DecodeError {
 }
 
 impl StdError for DecodeError {}
+
+/// A verified 200 answer whose `sub_code` says the call did not do what was asked (for instance
+/// `USER_NOT_OPEN_ZHIMA` from the work-card query). The verified (and decrypted) body is kept:
+/// read it with [`BusinessError::answer`] for the fields that came with the outcome.
+///
+/// ```no_run
+/// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+/// use jobworth::{family::WorkCardInfo, Error, ErrorCode};
+/// match client.work_card_info().user_id("2088402562742105").send().await {
+///     Ok(card) => println!("{:?}", card.url),
+///     Err(Error::Business(b)) if b.code == ErrorCode::UserNotOpenZhima => {
+///         let answer: WorkCardInfo = b.answer()?;
+///         println!("{}: {:?}", b.message, answer.url);
+///     }
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct BusinessError {
+    /// `sub_code`, typed.
+    pub code: ErrorCode,
+    /// `sub_msg` (an ID number in it masked).
+    pub message: String,
+    /// Status, trace id, headers and the call.
+    pub response: ResponseInfo,
+    /// The verified body, decrypted when the call was encrypted.
+    pub body: Vec<u8>,
+}
+
+impl BusinessError {
+    pub(crate) fn new(code: ErrorCode, message: Option<&str>, response: ResponseInfo, body: Vec<u8>) -> Self {
+        BusinessError { code, message: message.map(mask_id_numbers).unwrap_or_default(), response, body }
+    }
+
+    /// The whole answer, parsed as `T` (the endpoint's model).
+    pub fn answer<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Error::from(DecodeError {
+                message: json_error_text(&e),
+                response: self.response.clone(),
+                body: self.body.clone(),
+            })
+        })
+    }
+}
+
+impl fmt::Debug for BusinessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BusinessError")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("response", &self.response)
+            .field("body", &ByteCount(self.body.len()))
+            .finish()
+    }
+}
+
+impl fmt::Display for BusinessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Alipay answered HTTP {} with sub_code {}", self.response.status.as_u16(), self.code)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(hint) = self.code.hint() {
+            write!(f, " — {hint}")?;
+        }
+        self.response.fmt_tail(f, false)
+    }
+}
+
+impl StdError for BusinessError {}
 
 /// Masks what could be a `cert_no` in `text`: every form of each known secret (any letter case;
 /// an 18-character resident ID also in its legacy 15-digit form and vice versa), and every

@@ -45,7 +45,8 @@
 //! ```
 //!
 //! Every answer is verified before it is used; see [`Client`] for what each call does, the
-//! retry policy, and [`Error`] for the error model.
+//! retry policy, and [`Error`] for the error model. The product's other endpoints (work card,
+//! cloud résumé, job data, pictures, positions, credit agreement) are typed in [`family`].
 //!
 //! # The seed's Java call and its Rust equivalents
 //!
@@ -64,6 +65,13 @@
 //! | `ZhimaCustomerJobworthAuthenticationQueryResponseModel` | [`AuthenticationResult`] |
 //! | `result.getIdentityResult()` | `result.identity_result` ([`IdentityResult`]) |
 //! | `catch (ApiException e)`: `e.getCode()`, `e.getResponseBody()`, `e.getResponseHeaders()` | `Err(Error::Api(e))`: `e.response.status`, `e.code`, `e.body`, `e.response.headers` |
+//! | `ZhimaCustomerJobworthInfoApi.query(..)` | [`client.work_card_info()`](Client::work_card_info)`…send().await?` |
+//! | `ZhimaCustomerJobworthCloudresumeApi.query(connKey, onceToken)` | [`client.cloud_resume(conn_key, once_token)`](Client::cloud_resume)`.send().await?` |
+//! | `ZhimaCustomerJobworthJobdataApi.add(model)` | [`client.add_job_data(list)`](Client::add_job_data)`…send().await?` |
+//! | `ZhimaCustomerJobworthPictureApi.upload(model)` | [`client.upload_picture(content, pic_type)`](Client::upload_picture)`.send().await?` |
+//! | `ZhimaCustomerJobworthPositionApi.add(model)` | [`client.add_position(info)`](Client::add_position)`.send().await?` |
+//! | `ZhimaCreditPayafteruseCreditagreementApi.query(outAgreementNo, creditAgreementId)` | [`client.credit_agreement()`](Client::credit_agreement)`.out_agreement_no(..).send().await?` |
+//! | a family answer's `getSubCode()` on a 200 | `Err(Error::Business(b))`: `b.code`, `b.message`, `b.answer()` |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -71,6 +79,7 @@ mod authentication;
 mod client;
 mod config;
 mod error;
+pub mod family;
 mod order;
 mod request;
 mod token;
@@ -82,8 +91,8 @@ pub use config::{
     DEFAULT_RESPONSE_TIME_WINDOW, DEFAULT_TIMEOUT,
 };
 pub use error::{
-    ApiError, ConfigError, DecodeError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind, NotSentError,
-    NotSentKind, RequestInfo, ResponseInfo, VerificationError, VerificationKind, WrongEnvironment,
+    ApiError, BusinessError, ConfigError, DecodeError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind,
+    NotSentError, NotSentKind, RequestInfo, ResponseInfo, VerificationError, VerificationKind, WrongEnvironment,
 };
 pub use order::{new_conn_key, new_once_token, OrderError, OrderString, OrderStringBuilder};
 pub use request::{RawResponse, RequestBuilder};

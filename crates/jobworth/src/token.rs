@@ -43,6 +43,13 @@ impl TokenLedger {
         Some(TokenKey(self.hasher.hash_one((conn_key, token))))
     }
 
+    /// The ledger key of a token sent to another endpoint (`path`): what one endpoint consumes
+    /// is apart from what the query consumes.
+    pub(crate) fn key_at(&self, path: &str, conn_key: Option<&str>, once_token: Option<&str>) -> Option<TokenKey> {
+        let token = once_token?;
+        Some(TokenKey(self.hasher.hash_one((path, conn_key, token))))
+    }
+
     /// One attempt's outcome, before the retry decision: marks it as a single-use token call,
     /// keeps the ledger, and turns a `TOKEN_INVALID` that follows an ambiguous attempt into
     /// [`Error::TokenPossiblyConsumed`].
@@ -50,6 +57,16 @@ impl TokenLedger {
         &self,
         key: Option<TokenKey>,
         result: Result<RawResponse, Error>,
+    ) -> Result<RawResponse, Error> {
+        self.settle_spent(key, result, &[ErrorCode::TokenInvalid])
+    }
+
+    /// [`settle`](Self::settle) for an endpoint whose spent token answers one of `spent`.
+    pub(crate) fn settle_spent(
+        &self,
+        key: Option<TokenKey>,
+        result: Result<RawResponse, Error>,
+        spent: &[ErrorCode],
     ) -> Result<RawResponse, Error> {
         let result = match result {
             Ok(mut r) => {
@@ -71,7 +88,7 @@ impl TokenLedger {
                 self.entries().remove(&k);
                 Ok(r)
             }
-            Err(e) if e.api_code() == Some(&ErrorCode::TokenInvalid) => match self.take(k) {
+            Err(e) if e.api_code().is_some_and(|c| spent.contains(c)) => match self.take(k) {
                 Some(first) => Err(Error::TokenPossiblyConsumed { first: Box::new(first), last: Box::new(e) }),
                 None => Err(e),
             },

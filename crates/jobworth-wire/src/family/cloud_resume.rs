@@ -27,6 +27,11 @@ pub const ENDPOINT: Endpoint = Endpoint {
     ],
 };
 
+/// What a `once_token` answers once its résumé was read or its five minutes are over: the
+/// endpoint documents no `TOKEN_INVALID`, and a token that no longer authorizes the read is the
+/// user's authorization gone. The sandbox answers it and the client expects it.
+pub const SPENT_TOKEN: ErrorCode = ErrorCode::UserNotAuthorize;
+
 query_model! {
     /// The query parameters, in the order the official SDKs send them.
     ///

@@ -39,6 +39,12 @@ pub enum Verb {
 
 impl Verb {
     /// `"GET"` or `"POST"`.
+    ///
+    /// ```
+    /// use jobworth_wire::family::{position, Verb};
+    /// assert_eq!(position::ENDPOINT.verb.as_str(), "POST");
+    /// assert_eq!(Verb::Get.to_string(), "GET");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Verb::Get => "GET",
@@ -358,6 +364,17 @@ pub(crate) mod lenient {
     pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
         d.deserialize_any(Flag)
     }
+}
+
+/// The names of a flat JSON object's fields in the order written (string values without commas
+/// or colons), for tests that pin a model's wire names.
+#[cfg(test)]
+pub(crate) fn field_names(json: &str) -> Vec<&str> {
+    json.trim_matches(|c| c == '{' || c == '}')
+        .split(',')
+        .filter_map(|kv| kv.split(':').next())
+        .map(|k| k.trim_matches('"'))
+        .collect()
 }
 
 #[cfg(test)]

@@ -70,6 +70,11 @@ impl PictureFormat {
     }
 
     /// `"jpg"` or `"png"`.
+    ///
+    /// ```
+    /// use jobworth_wire::family::picture::PictureFormat;
+    /// assert_eq!(PictureFormat::Png.as_str(), "png");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             PictureFormat::Jpg => "jpg",
@@ -98,6 +103,11 @@ pub enum PictureError {
 
 impl PictureError {
     /// The code the gateway answers for the same picture.
+    ///
+    /// ```
+    /// use jobworth_wire::{family::picture::PictureError, ErrorCode};
+    /// assert_eq!(PictureError::TooLarge(2_000_000).code(), ErrorCode::PictureUploadLimitError);
+    /// ```
     pub fn code(&self) -> ErrorCode {
         match self {
             PictureError::TooLarge(_) => ErrorCode::PictureUploadLimitError,

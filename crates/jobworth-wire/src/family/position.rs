@@ -137,12 +137,7 @@ mod tests {
             work_year: Some(String::new()),
         };
         let v = serde_json::to_string(&all).unwrap();
-        let names: Vec<&str> = v
-            .trim_matches(|c| c == '{' || c == '}')
-            .split(',')
-            .map(|kv| kv.split(':').next().unwrap().trim_matches('"'))
-            .collect();
-        assert_eq!(names.join(" "), "age benefit certifications company_certificate company_logo_afts_id company_name count education gender ka_position_id position_desc position_id position_job_id position_job_name position_profession_id position_property position_status position_title salary_max salary_min salary_type salary_unit skill_tag skip_url work_city work_longitude work_region work_year");
+        assert_eq!(crate::family::field_names(&v).join(" "), "age benefit certifications company_certificate company_logo_afts_id company_name count education gender ka_position_id position_desc position_id position_job_id position_job_name position_profession_id position_property position_status position_title salary_max salary_min salary_type salary_unit skill_tag skip_url work_city work_longitude work_region work_year");
         let wire = r#"{"jobworth_position_info":{"company_name":"某中学","count":3,"position_title":"数学教师","salary_max":"20000","work_city":"110100"}}"#;
         let b: PositionBody = serde_json::from_str(wire).unwrap();
         assert_eq!(b.jobworth_position_info.as_ref().unwrap().count, Some(3));

@@ -141,6 +141,11 @@ pub enum UserIdentifier {
 
 impl UserIdentifier {
     /// The parameter name(s): `"user_id"`, `"open_id"` or `"cert_no+cert_type"`.
+    ///
+    /// ```
+    /// use jobworth_wire::family::work_card::UserIdentifier;
+    /// assert_eq!(UserIdentifier::Cert.as_str(), "cert_no+cert_type");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             UserIdentifier::UserId => "user_id",
