@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use jobworth_wire::IdentityResult;
 
+use super::authorizations::Authorization;
+use super::pushed::{JobDataRow, NewJobData, NewPicture, PictureRow, PositionRow};
 use super::{AppRecord, Desk, DeskResult, DeskState, Generational, KeyRow, NewDesk, NonceError, Recorded, StoreError};
 
 /// A conditional change of one desk: each is one `UPDATE … WHERE <still applicable> RETURNING`.
@@ -78,4 +80,50 @@ pub(super) trait Backend {
     ) -> Result<Option<Recorded>, NonceError>;
     /// The timestamp a recorded nonce came with.
     async fn nonce_timestamp(&self, app_id: &str, nonce: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Stores one `jobdata/add` call under `acceptance_id`.
+    async fn insert_job_data(&self, acceptance_id: &str, new: &NewJobData) -> Result<(), StoreError>;
+    /// An app's `jobdata/add` calls, oldest first.
+    async fn job_data(&self, app_id: &str, limit: u32) -> Result<Vec<JobDataRow>, StoreError>;
+    /// Inserts a posting with id `position_id`, or updates the app's posting of the same
+    /// `ka_position_id`; returns the posting's id.
+    async fn upsert_position(
+        &self,
+        position_id: &str,
+        app_id: &str,
+        ka_position_id: Option<&str>,
+        info: &str,
+    ) -> Result<String, StoreError>;
+    /// Replaces the info of the app's posting; `false` when there is none.
+    async fn update_position(&self, app_id: &str, position_id: &str, info: &str) -> Result<bool, StoreError>;
+    /// An app's postings, oldest first.
+    async fn positions(&self, app_id: &str, limit: u32) -> Result<Vec<PositionRow>, StoreError>;
+    /// Stores a checked picture under `pic_id`.
+    async fn insert_picture(&self, pic_id: &str, new: &NewPicture, sha256: &str) -> Result<(), StoreError>;
+    /// An app's pictures' metadata, oldest first.
+    async fn pictures(&self, app_id: &str, limit: u32) -> Result<Vec<PictureRow>, StoreError>;
+    /// Whether the app uploaded the picture.
+    async fn picture_exists(&self, app_id: &str, pic_id: &str) -> Result<bool, StoreError>;
+
+    /// The desks of an app's `conn_key`, oldest first.
+    async fn authorizations(&self, app_id: &str, conn_key: &str) -> Result<Vec<Authorization>, StoreError>;
+    /// An app's desk by id.
+    async fn authorization(&self, app_id: &str, desk_id: &str) -> Result<Option<Authorization>, StoreError>;
+    /// The desk of an app's (conn_key, once_token).
+    async fn authorization_by_token(
+        &self,
+        app_id: &str,
+        conn_key: &str,
+        once_token: &str,
+    ) -> Result<Option<Authorization>, StoreError>;
+    /// The latest desk of the app (of `conn_key`, when given) that `persona` authorized and did
+    /// not decline.
+    async fn authorized_by(
+        &self,
+        app_id: &str,
+        persona: &str,
+        conn_key: Option<&str>,
+    ) -> Result<Option<Authorization>, StoreError>;
+    /// Reads a desk's résumé once, within `ttl` of the authorization (one conditional `UPDATE`).
+    async fn read_resume(&self, desk_id: &str, ttl: Duration) -> Result<Option<Authorization>, StoreError>;
 }

@@ -118,7 +118,7 @@ impl Store {
 }
 
 /// `n` random bytes as lower-case hex (desk ids).
-fn random_hex(n: usize) -> String {
+pub(super) fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
     // aws-lc only fails when the OS has no entropy source; nothing sensible can continue then.
     aws_lc_rs::rand::fill(&mut b).expect("system random number generator unavailable");

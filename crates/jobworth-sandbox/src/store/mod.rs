@@ -14,6 +14,7 @@
 //! counters.
 
 mod apps;
+mod authorizations;
 mod backend;
 mod cache;
 mod clock;
@@ -21,6 +22,7 @@ mod desks;
 mod keys;
 mod nonces;
 mod postgres;
+mod pushed;
 mod rows;
 mod schema;
 mod sql;
@@ -31,8 +33,10 @@ use std::path::{Path, PathBuf};
 
 use sqlx::postgres::PgConnectOptions;
 
+pub use authorizations::Authorization;
 pub use cache::{Generations, Versioned};
 pub use clock::{duration_ms, now_ms};
+pub use pushed::{JobDataSubject, NewJobData, NewPicture};
 pub use rows::{App, AppRecord, Desk, DeskResult, DeskState, KeyRow, NewDesk};
 pub use writer::{NonceError, Recorded};
 

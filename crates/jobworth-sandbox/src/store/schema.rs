@@ -11,6 +11,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/002_generations.sql")),
     (3, include_str!("migrations/003_nonce_horizon.sql")),
     (4, include_str!("migrations/004_app_names.sql")),
+    (5, include_str!("migrations/005_family.sql")),
 ];
 
 /// The migrations of `all` that a store at `version` still needs, and the version it will be at;

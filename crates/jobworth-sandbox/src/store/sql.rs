@@ -54,8 +54,8 @@ pub(super) const DESK_INSERT: &str = "INSERT INTO desks (desk_id, app_id, conn_k
 pub(super) const NONCE_TIMESTAMP: &str = "SELECT ts FROM nonces WHERE app_id = $1 AND nonce = $2";
 
 const COMPLETE: &str = concat!(
-    "UPDATE desks SET persona = $1, state = $2, result = $3, became_terminal_at = $4, updated_at = $5 \
-     WHERE desk_id = $6 AND persona IS NULL AND state = $7 RETURNING ",
+    "UPDATE desks SET persona = $1, state = $2, result = $3, became_terminal_at = $4, updated_at = $5, \
+     authorized_at = $5 WHERE desk_id = $6 AND persona IS NULL AND state = $7 RETURNING ",
     desk_columns!()
 );
 const RESOLVE: &str = concat!(
@@ -240,4 +240,184 @@ macro_rules! backend_reads {
     };
 }
 
-pub(super) use {backend_reads, bind_app, bind_desk_change, bind_desk_insert, bind_keys_insert};
+/// What the family's reads and writes select of a desk (`Authorization`).
+macro_rules! authorization_columns {
+    () => {
+        "desk_id, conn_key, persona, state, authorized_at, resume_read_at, became_terminal_at AS finished_at"
+    };
+}
+
+pub(super) const JOB_DATA_INSERT: &str = "INSERT INTO job_data (acceptance_id, app_id, conn_key, user_id, open_id, \
+                                          cert_type, cert_no_shown, user_name, items, created_at) VALUES ($1, $2, \
+                                          $3, $4, $5, $6, $7, $8, $9, $10)";
+pub(super) const POSITION_UPSERT: &str = "INSERT INTO positions (position_id, app_id, ka_position_id, info, \
+                                          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT \
+                                          (app_id, ka_position_id) WHERE ka_position_id IS NOT NULL DO UPDATE SET \
+                                          info = excluded.info, updated_at = excluded.updated_at RETURNING position_id";
+pub(super) const POSITION_UPDATE: &str =
+    "UPDATE positions SET info = $1, updated_at = $2 WHERE app_id = $3 AND position_id = $4";
+pub(super) const PICTURE_INSERT: &str = "INSERT INTO pictures (pic_id, app_id, pic_type, media_type, size, sha256, \
+                                         content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+// Every condition of a résumé read is re-checked inside the statement, the TTL included.
+pub(super) const READ_RESUME: &str = concat!(
+    "UPDATE desks SET resume_read_at = $1, updated_at = $1 WHERE desk_id = $2 AND resume_read_at IS NULL \
+     AND persona IS NOT NULL AND state != $3 AND authorized_at IS NOT NULL AND authorized_at + $4 > $1 RETURNING ",
+    authorization_columns!()
+);
+
+/// The family's reads, which both backends make the same way on their pool; `$seq` is the
+/// column that orders rows by insertion (SQLite's `rowid`, PostgreSQL's `seq`).
+macro_rules! family_reads {
+    ($pool:ident, $seq:literal) => {
+        async fn job_data(&self, app_id: &str, limit: u32) -> Result<Vec<JobDataRow>, StoreError> {
+            Ok(sqlx::query_as(concat!(
+                "SELECT acceptance_id, conn_key, user_id, open_id, cert_type, cert_no_shown, user_name, items, \
+                 created_at FROM job_data WHERE app_id = $1 ORDER BY created_at, ",
+                $seq,
+                " LIMIT $2"
+            ))
+            .bind(app_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.$pool)
+            .await?)
+        }
+
+        async fn positions(&self, app_id: &str, limit: u32) -> Result<Vec<PositionRow>, StoreError> {
+            Ok(sqlx::query_as(concat!(
+                "SELECT position_id, ka_position_id, info, created_at, updated_at FROM positions WHERE app_id = $1 \
+                 ORDER BY created_at, ",
+                $seq,
+                " LIMIT $2"
+            ))
+            .bind(app_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.$pool)
+            .await?)
+        }
+
+        async fn pictures(&self, app_id: &str, limit: u32) -> Result<Vec<PictureRow>, StoreError> {
+            Ok(sqlx::query_as(concat!(
+                "SELECT pic_id, pic_type, media_type, size, sha256, created_at FROM pictures WHERE app_id = $1 \
+                 ORDER BY created_at, ",
+                $seq,
+                " LIMIT $2"
+            ))
+            .bind(app_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.$pool)
+            .await?)
+        }
+
+        async fn picture_exists(&self, app_id: &str, pic_id: &str) -> Result<bool, StoreError> {
+            let row: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pictures WHERE app_id = $1 AND pic_id = $2")
+                .bind(app_id)
+                .bind(pic_id)
+                .fetch_optional(&self.$pool)
+                .await?;
+            Ok(row.is_some())
+        }
+
+        async fn authorizations(&self, app_id: &str, conn_key: &str) -> Result<Vec<Authorization>, StoreError> {
+            Ok(sqlx::query_as(concat!(
+                "SELECT ",
+                $crate::store::sql::authorization_columns!(),
+                " FROM desks WHERE app_id = $1 AND conn_key = $2 ORDER BY created_at, ",
+                $seq
+            ))
+            .bind(app_id)
+            .bind(conn_key)
+            .fetch_all(&self.$pool)
+            .await?)
+        }
+
+        async fn authorization(&self, app_id: &str, desk_id: &str) -> Result<Option<Authorization>, StoreError> {
+            Ok(sqlx::query_as(concat!(
+                "SELECT ",
+                $crate::store::sql::authorization_columns!(),
+                " FROM desks WHERE app_id = $1 AND desk_id = $2"
+            ))
+            .bind(app_id)
+            .bind(desk_id)
+            .fetch_optional(&self.$pool)
+            .await?)
+        }
+
+        async fn authorization_by_token(
+            &self,
+            app_id: &str,
+            conn_key: &str,
+            once_token: &str,
+        ) -> Result<Option<Authorization>, StoreError> {
+            Ok(sqlx::query_as(concat!(
+                "SELECT ",
+                $crate::store::sql::authorization_columns!(),
+                " FROM desks WHERE app_id = $1 AND conn_key = $2 AND once_token = $3"
+            ))
+            .bind(app_id)
+            .bind(conn_key)
+            .bind(once_token)
+            .fetch_optional(&self.$pool)
+            .await?)
+        }
+
+        async fn authorized_by(
+            &self,
+            app_id: &str,
+            persona: &str,
+            conn_key: Option<&str>,
+        ) -> Result<Option<Authorization>, StoreError> {
+            Ok(sqlx::query_as(concat!(
+                "SELECT ",
+                $crate::store::sql::authorization_columns!(),
+                " FROM desks WHERE app_id = $1 AND persona = $2 AND state != $3 AND ($4 IS NULL OR conn_key = $4) \
+                 ORDER BY authorized_at DESC, ",
+                $seq,
+                " DESC LIMIT 1"
+            ))
+            .bind(app_id)
+            .bind(persona)
+            .bind($crate::store::DeskState::Cancelled)
+            .bind(conn_key)
+            .fetch_optional(&self.$pool)
+            .await?)
+        }
+    };
+}
+
+/// `JOB_DATA_INSERT` with its id, app and fields bound.
+macro_rules! bind_job_data {
+    ($id:expr, $new:expr, $now:expr) => {{
+        let who = &$new.subject;
+        sqlx::query($crate::store::sql::JOB_DATA_INSERT)
+            .bind($id)
+            .bind(&$new.app_id)
+            .bind(&who.conn_key)
+            .bind(&who.user_id)
+            .bind(&who.open_id)
+            .bind(&who.cert_type)
+            .bind(&who.cert_no_shown)
+            .bind(&who.user_name)
+            .bind(&$new.items)
+            .bind($now)
+    }};
+}
+
+/// `PICTURE_INSERT` with its id, app, checked content and digest bound.
+macro_rules! bind_picture {
+    ($id:expr, $new:expr, $sha256:expr, $now:expr) => {
+        sqlx::query($crate::store::sql::PICTURE_INSERT)
+            .bind($id)
+            .bind(&$new.app_id)
+            .bind(&$new.pic_type)
+            .bind($new.media_type)
+            .bind(i64::try_from($new.content.len()).unwrap_or(i64::MAX))
+            .bind($sha256)
+            .bind(&$new.content)
+            .bind($now)
+    };
+}
+
+pub(super) use {
+    authorization_columns, backend_reads, bind_app, bind_desk_change, bind_desk_insert, bind_job_data,
+    bind_keys_insert, bind_picture, family_reads,
+};

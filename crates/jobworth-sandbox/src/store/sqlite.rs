@@ -8,11 +8,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSy
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::oneshot;
 
+use super::authorizations::Authorization;
 use super::backend::{Backend, DeskChange};
+use super::pushed::{JobDataRow, NewJobData, NewPicture, PictureRow, PositionRow};
 use super::sql::{self, backend_reads, bind_app, bind_desk_change, bind_desk_insert};
 use super::writer::Writer;
 use super::{
-    now_ms, schema, AppRecord, Desk, Generational, KeyRow, NewDesk, NonceError, Recorded, StoreError, DB_FILE,
+    duration_ms, now_ms, schema, AppRecord, Desk, Generational, KeyRow, NewDesk, NonceError, Recorded, StoreError,
+    DB_FILE,
 };
 
 /// Makes the data dir (mode 0700) and the database file (0600) private to the user: they hold the
@@ -240,5 +243,90 @@ impl Backend for SqliteDb {
         window: Duration,
     ) -> Result<Option<Recorded>, NonceError> {
         self.writer.record_nonce(app_id, nonce, ts_ms, window).await
+    }
+
+    sql::family_reads!(pool, "rowid");
+
+    async fn insert_job_data(&self, acceptance_id: &str, new: &NewJobData) -> Result<(), StoreError> {
+        let (id, new) = (acceptance_id.to_owned(), new.clone());
+        self.writer
+            .run(move |conn| Box::pin(async move { sql::bind_job_data!(id, new, now_ms()).execute(&mut *conn).await }))
+            .await?;
+        Ok(())
+    }
+
+    async fn upsert_position(
+        &self,
+        position_id: &str,
+        app_id: &str,
+        ka_position_id: Option<&str>,
+        info: &str,
+    ) -> Result<String, StoreError> {
+        let row = (position_id.to_owned(), app_id.to_owned(), ka_position_id.map(str::to_owned), info.to_owned());
+        Ok(self
+            .writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let (id, app_id, ka, info) = row;
+                    sqlx::query_scalar(sql::POSITION_UPSERT)
+                        .bind(id)
+                        .bind(app_id)
+                        .bind(ka)
+                        .bind(info)
+                        .bind(now_ms())
+                        .fetch_one(&mut *conn)
+                        .await
+                })
+            })
+            .await?)
+    }
+
+    async fn update_position(&self, app_id: &str, position_id: &str, info: &str) -> Result<bool, StoreError> {
+        let row = (app_id.to_owned(), position_id.to_owned(), info.to_owned());
+        let done = self
+            .writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let (app_id, position_id, info) = row;
+                    sqlx::query(sql::POSITION_UPDATE)
+                        .bind(info)
+                        .bind(now_ms())
+                        .bind(app_id)
+                        .bind(position_id)
+                        .execute(&mut *conn)
+                        .await
+                })
+            })
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_picture(&self, pic_id: &str, new: &NewPicture, sha256: &str) -> Result<(), StoreError> {
+        let (id, new, sha256) = (pic_id.to_owned(), new.clone(), sha256.to_owned());
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move { sql::bind_picture!(id, new, sha256, now_ms()).execute(&mut *conn).await })
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn read_resume(&self, desk_id: &str, ttl: Duration) -> Result<Option<Authorization>, StoreError> {
+        let desk_id = desk_id.to_owned();
+        Ok(self
+            .writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let now = now_ms();
+                    sqlx::query_as(sql::READ_RESUME)
+                        .bind(now)
+                        .bind(desk_id)
+                        .bind(super::DeskState::Cancelled)
+                        .bind(duration_ms(ttl))
+                        .fetch_optional(&mut *conn)
+                        .await
+                })
+            })
+            .await?)
     }
 }

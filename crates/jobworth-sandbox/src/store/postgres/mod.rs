@@ -16,7 +16,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Connection;
 
+use super::authorizations::Authorization;
 use super::backend::{Backend, DeskChange};
+use super::pushed::{JobDataRow, NewJobData, NewPicture, PictureRow, PositionRow};
 use super::sql::{self, backend_reads, bind_app, bind_desk_change, bind_desk_insert};
 use super::{
     duration_ms, now_ms, AppRecord, Desk, Generational, Generations, KeyRow, NewDesk, NonceError, Recorded, StoreError,
@@ -179,5 +181,56 @@ impl Backend for PgDb {
         .await
         .map_err(db)?;
         Ok(row.map(|(apps, desks, pruned_before)| Recorded { generations: Generations { apps, desks }, pruned_before }))
+    }
+
+    sql::family_reads!(pool, "seq");
+
+    async fn insert_job_data(&self, acceptance_id: &str, new: &NewJobData) -> Result<(), StoreError> {
+        sql::bind_job_data!(acceptance_id, new, now_ms()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_position(
+        &self,
+        position_id: &str,
+        app_id: &str,
+        ka_position_id: Option<&str>,
+        info: &str,
+    ) -> Result<String, StoreError> {
+        Ok(sqlx::query_scalar(sql::POSITION_UPSERT)
+            .bind(position_id)
+            .bind(app_id)
+            .bind(ka_position_id)
+            .bind(info)
+            .bind(now_ms())
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn update_position(&self, app_id: &str, position_id: &str, info: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(sql::POSITION_UPDATE)
+            .bind(info)
+            .bind(now_ms())
+            .bind(app_id)
+            .bind(position_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_picture(&self, pic_id: &str, new: &NewPicture, sha256: &str) -> Result<(), StoreError> {
+        sql::bind_picture!(pic_id, new, sha256, now_ms()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn read_resume(&self, desk_id: &str, ttl: Duration) -> Result<Option<Authorization>, StoreError> {
+        let now = now_ms();
+        Ok(sqlx::query_as(sql::READ_RESUME)
+            .bind(now)
+            .bind(desk_id)
+            .bind(super::DeskState::Cancelled)
+            .bind(duration_ms(ttl))
+            .fetch_optional(&self.pool)
+            .await?)
     }
 }

@@ -13,6 +13,7 @@ pub(in crate::store) const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/002_generations.sql")),
     (3, include_str!("migrations/003_nonce_horizon.sql")),
     (4, include_str!("migrations/004_app_names.sql")),
+    (5, include_str!("migrations/005_family.sql")),
 ];
 
 /// Key of the advisory lock the migrations hold ("jobworth" in ASCII).
