@@ -177,20 +177,28 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# Sizes once every run is done (the bench added a little to each store).
+# Sizes once every run is done (the bench added a little to each store): the database (SQLite: the
+# file, and apart from it the WAL, which keeps the size it once reached), and what desks and nonces
+# take of it, indexes included.
 SIZES=$WORK/sizes.json
 {
   echo "{"
   for name in sqlite-empty sqlite-seeded; do
-    bytes=$(du -cb "$WORK/$name"/sandbox.db* | tail -1 | cut -f1)
-    counts=$(sqlite3 "$WORK/$name/sandbox.db" "SELECT (SELECT count(*) FROM desks) || ',' || (SELECT count(*) FROM nonces)")
-    echo "\"$name\": {\"bytes\": $bytes, \"desks\": ${counts%,*}, \"nonces\": ${counts#*,}},"
+    db="$WORK/$name/sandbox.db"
+    row=$(sqlite3 "$db" "SELECT (SELECT count(*) FROM desks) || ',' || (SELECT count(*) FROM nonces)
+      || ',' || (SELECT sum(pgsize) FROM dbstat WHERE name IN ('desks', 'desks_by_token', 'desks_by_order')
+                 OR name LIKE 'sqlite_autoindex_desks%')
+      || ',' || (SELECT sum(pgsize) FROM dbstat WHERE name IN ('nonces', 'nonces_by_ts'))")
+    IFS=, read -r desks nonces desk_bytes nonce_bytes <<<"$row"
+    echo "\"$name\": {\"bytes\": $(stat -c %s "$db"), \"wal_bytes\": $(stat -c %s "$db-wal" 2>/dev/null || echo 0),"
+    echo "  \"desks\": $desks, \"nonces\": $nonces, \"desk_bytes\": $desk_bytes, \"nonce_bytes\": $nonce_bytes},"
   done
   if [ "$POSTGRES" = 1 ]; then
     for db in pg_empty pg_shared pg_seeded; do
-      row=$(psql -qAtX "$PGURL/$db" -c "SELECT pg_database_size(current_database()) || ',' || (SELECT count(*) FROM desks) || ',' || (SELECT count(*) FROM nonces)")
-      IFS=, read -r bytes desks nonces <<<"$row"
-      echo "\"$db\": {\"bytes\": $bytes, \"desks\": $desks, \"nonces\": $nonces},"
+      row=$(psql -qAtX "$PGURL/$db" -c "SELECT pg_database_size(current_database()) || ',' || (SELECT count(*) FROM desks)
+        || ',' || (SELECT count(*) FROM nonces) || ',' || pg_total_relation_size('desks') || ',' || pg_total_relation_size('nonces')")
+      IFS=, read -r bytes desks nonces desk_bytes nonce_bytes <<<"$row"
+      echo "\"$db\": {\"bytes\": $bytes, \"desks\": $desks, \"nonces\": $nonces, \"desk_bytes\": $desk_bytes, \"nonce_bytes\": $nonce_bytes},"
     done
   fi
   echo "\"_\": null}"
@@ -236,7 +244,10 @@ for (const n of ["pg-1", "pg-2"].filter((n) => rows[n])) {
 }
 console.log();
 for (const [n, s] of Object.entries(sizes)) {
-  if (s) console.log(`size of ${n}: ${(s.bytes / 1048576).toFixed(1)} MiB (${s.desks} desks, ${s.nonces} nonces)`);
+  if (!s) continue;
+  const mib = (b) => (b / 1048576).toFixed(1);
+  const wal = s.wal_bytes === undefined ? "" : ` + WAL ${mib(s.wal_bytes)} MiB`;
+  console.log(`size of ${n}: ${mib(s.bytes)} MiB${wal}; ${s.desks} desks in ${mib(s.desk_bytes)} MiB, ${s.nonces} nonces in ${mib(s.nonce_bytes)} MiB (indexes included)`);
 }
 console.log();
 for (const r of runs) console.log(JSON.stringify(r));
