@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What the store costs a query, and how that grows with the work, in one run: `jobworth bench`
 # against sandboxes on an empty store and on a seeded one (bench/seed-store.sh: 10^6 desks, 10^7
-# unexpired nonces), each configuration in turn, round after round, so the machine's drift lands
-# on all of them alike. With --postgres also against one sandbox on PostgreSQL, two sandboxes on
+# unexpired nonces), each configuration in turn, round after round (every other round in reverse
+# order), so the machine's drift lands on all of them alike. With --postgres also against one sandbox on PostgreSQL, two sandboxes on
 # one PostgreSQL database (bench spreads its workers over both), and one on a seeded PostgreSQL
 # database, on a throwaway server this script starts (its own data dir and loopback port) and
 # stops. Loopback only; every process it starts is stopped when it exits.
@@ -14,7 +14,7 @@
 # empty SQLite store, then the stores' sizes, then every run as JSON lines. CPU is read from /proc:
 # the bench client's own, every sandbox process's, and with PostgreSQL the server's (the
 # postmaster, its live children, and the children it reaped during the run).
-# Needs: cargo, node, the sqlite3 shell; with --postgres the PostgreSQL server binaries (PGBIN,
+# Needs: cargo, node, curl, the sqlite3 shell; with --postgres the PostgreSQL server binaries (PGBIN,
 # default /usr/lib/postgresql/15/bin) and psql.
 set -euo pipefail
 
@@ -166,7 +166,13 @@ fi
 echo "$ROUNDS rounds of ${CONFIGS[*]}; $CONCURRENCY in flight, ${DURATION}s each ($(date -u +%FT%TZ))" >&2
 RUNS=$WORK/runs.jsonl
 for round in $(seq 1 "$ROUNDS"); do
-  for name in "${CONFIGS[@]}"; do
+  # Every other round in reverse order, so going first or last in a round favours none of them.
+  order=("${CONFIGS[@]}")
+  if [ $((round % 2)) = 0 ]; then
+    order=()
+    for ((k = ${#CONFIGS[@]} - 1; k >= 0; k--)); do order+=("${CONFIGS[$k]}"); done
+  fi
+  for name in "${order[@]}"; do
     # shellcheck disable=SC2086 # the lists are words on purpose
     {
       s0=$(ticks ${CONF_PIDS[$name]})
@@ -180,6 +186,23 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "  round $round $name: $(echo "$report" | sed 's/.*"requests_per_sec":\([0-9.]*\).*/\1/') requests/s" >&2
   done
 done
+
+# The desk index page (GET /) lists the newest desks: its time grows with the desks a store holds.
+PAGES=$WORK/pages.json
+{
+  echo "{"
+  for name in "${CONFIGS[@]}"; do
+    url=${CONF_URLS[$name]#--endpoint }
+    url=${url%% *}
+    best=
+    for _ in 1 2 3; do
+      t=$(curl -s -o /dev/null -w '%{time_total}' "$url/")
+      best=$(awk -v a="$t" -v b="${best:-$t}" 'BEGIN { print (a < b ? a : b) }')
+    done
+    echo "\"$name\": $best,"
+  done
+  echo "\"_\": null}"
+} >"$PAGES"
 
 # Sizes once every run is done (the bench added a little to each store): the database (SQLite: the
 # file, and apart from it the WAL, which keeps the size it once reached), and what desks and nonces
@@ -208,7 +231,7 @@ SIZES=$WORK/sizes.json
   echo "\"_\": null}"
 } >"$SIZES"
 
-RUNS="$RUNS" SIZES="$SIZES" node --input-type=module -e '
+RUNS="$RUNS" SIZES="$SIZES" PAGES="$PAGES" node --input-type=module -e '
 import { readFileSync } from "node:fs";
 const runs = readFileSync(process.env.RUNS, "utf8").trim().split("\n").map((l) => JSON.parse(l));
 const sizes = JSON.parse(readFileSync(process.env.SIZES, "utf8"));
@@ -252,6 +275,10 @@ for (const [n, s] of Object.entries(sizes)) {
   const mib = (b) => (b / 1048576).toFixed(1);
   const wal = s.wal_bytes === undefined ? "" : ` + WAL ${mib(s.wal_bytes)} MiB`;
   console.log(`size of ${n}: ${mib(s.bytes)} MiB${wal}; ${s.desks} desks in ${mib(s.desk_bytes)} MiB, ${s.nonces} nonces in ${mib(s.nonce_bytes)} MiB (indexes included)`);
+}
+const pages = JSON.parse(readFileSync(process.env.PAGES, "utf8"));
+for (const [n, t] of Object.entries(pages)) {
+  if (t !== null) console.log(`index page (GET /) of ${n}: ${(t * 1000).toFixed(1)} ms (best of 3)`);
 }
 console.log();
 for (const r of runs) console.log(JSON.stringify(r));
