@@ -31,7 +31,9 @@ pub const ALIPAY_VARS: [&str; 8] = [
 /// developer's ALIPAY_* settings cannot change a test's meaning.
 pub fn jobworth(bin: impl AsRef<Path>) -> Command {
     let mut cmd = Command::new(bin.as_ref());
-    for var in ALIPAY_VARS.iter().chain(&["RUST_LOG", "ALIPAY_APP_AUTH_TOKEN", "ALIPAY_CERT_NO"]) {
+    for var in
+        ALIPAY_VARS.iter().chain(&["RUST_LOG", "ALIPAY_APP_AUTH_TOKEN", "ALIPAY_CERT_NO", "JOBWORTH_DATABASE_URL"])
+    {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1");

@@ -44,7 +44,7 @@ mod tests {
 
     use super::MIGRATIONS;
     use crate::store::tests::open_desk;
-    use crate::store::{now_ms, Generations, Store, DB_FILE};
+    use crate::store::{now_ms, Generations, Location, Store, DB_FILE};
 
     #[tokio::test]
     async fn a_version_1_data_dir_is_upgraded() {
@@ -60,8 +60,8 @@ mod tests {
         .unwrap();
         conn.close().await.unwrap();
 
-        let s = Store::open(dir.path()).await.unwrap();
-        let (v,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&s.pool).await.unwrap();
+        let s = Store::open(&Location::DataDir(dir.path().into())).await.unwrap();
+        let (v,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&s.sqlite().pool).await.unwrap();
         assert_eq!(v, MIGRATIONS.last().unwrap().0);
         assert_eq!(s.app("app").await.unwrap().unwrap().app_id, "app");
         let g0 = s.record_nonce("app", "a", now_ms(), Duration::from_secs(60)).await.unwrap().unwrap();
