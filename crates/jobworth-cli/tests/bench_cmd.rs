@@ -32,6 +32,18 @@ fn parse_report(stdout: &str) -> Value {
     v
 }
 
+/// `jobworth bench --endpoint U… --duration 1 --concurrency 2 --json`, which must succeed: its report.
+fn bench_json_against(endpoints: &[&str]) -> Value {
+    let mut cmd = jobworth(BIN);
+    cmd.arg("bench");
+    for url in endpoints {
+        cmd.args(["--endpoint", url]);
+    }
+    let (code, out, err) = run(cmd.args(["--duration", "1", "--concurrency", "2", "--json"]));
+    assert_eq!(code, 0, "stderr: {err}");
+    parse_report(&out)
+}
+
 #[test]
 fn bench_json_against_the_embedded_sandbox() {
     let (code, out, err) = run(jobworth(BIN).args(["bench", "--duration", "1", "--concurrency", "2", "--json"]));
@@ -46,18 +58,7 @@ fn bench_json_against_the_embedded_sandbox() {
 #[test]
 fn bench_json_against_a_sandbox_process() {
     let sandbox = SandboxProcess::start(BIN);
-    let (code, out, err) = run(jobworth(BIN).args([
-        "bench",
-        "--endpoint",
-        &sandbox.base_url,
-        "--duration",
-        "1",
-        "--concurrency",
-        "2",
-        "--json",
-    ]));
-    assert_eq!(code, 0, "stderr: {err}");
-    let v = parse_report(&out);
+    let v = bench_json_against(&[&sandbox.base_url]);
     assert_eq!(v["target"].as_str(), Some(sandbox.base_url.as_str()));
     // In words, the ratio says what it is against another process.
     let (code, out, err) =
@@ -81,20 +82,7 @@ fn bench_spreads_its_workers_over_several_endpoints() {
         v.as_array().unwrap().len()
     };
     assert_eq!((answered(&a), answered(&b)), (0, 0));
-    let (code, out, err) = run(jobworth(BIN).args([
-        "bench",
-        "--endpoint",
-        &a.base_url,
-        "--endpoint",
-        &b.base_url,
-        "--duration",
-        "1",
-        "--concurrency",
-        "2",
-        "--json",
-    ]));
-    assert_eq!(code, 0, "stderr: {err}");
-    let v = parse_report(&out);
+    let v = bench_json_against(&[&a.base_url, &b.base_url]);
     assert_eq!(v["target"].as_str(), Some(format!("{} {}", a.base_url, b.base_url).as_str()));
     // Each instance answered the queries of its own worker.
     assert!(answered(&a) > 0 && answered(&b) > 0);
