@@ -2,7 +2,7 @@
 //! `jobworth sandbox` process (`--endpoint`). No timing assertion: the figures only have to be
 //! real measurements (positive, finite, consistent with each other).
 
-use jobworth_testkit::process::{jobworth, run, SandboxProcess};
+use jobworth_testkit::process::{control, jobworth, run, SandboxProcess};
 use serde_json::Value;
 
 /// The binary under test (only this crate's tests know where it is).
@@ -32,6 +32,18 @@ fn parse_report(stdout: &str) -> Value {
     v
 }
 
+/// `jobworth bench --endpoint U… --duration 1 --concurrency 2 --json`, which must succeed: its report.
+fn bench_json_against(endpoints: &[&str]) -> Value {
+    let mut cmd = jobworth(BIN);
+    cmd.arg("bench");
+    for url in endpoints {
+        cmd.args(["--endpoint", url]);
+    }
+    let (code, out, err) = run(cmd.args(["--duration", "1", "--concurrency", "2", "--json"]));
+    assert_eq!(code, 0, "stderr: {err}");
+    parse_report(&out)
+}
+
 #[test]
 fn bench_json_against_the_embedded_sandbox() {
     let (code, out, err) = run(jobworth(BIN).args(["bench", "--duration", "1", "--concurrency", "2", "--json"]));
@@ -46,18 +58,7 @@ fn bench_json_against_the_embedded_sandbox() {
 #[test]
 fn bench_json_against_a_sandbox_process() {
     let sandbox = SandboxProcess::start(BIN);
-    let (code, out, err) = run(jobworth(BIN).args([
-        "bench",
-        "--endpoint",
-        &sandbox.base_url,
-        "--duration",
-        "1",
-        "--concurrency",
-        "2",
-        "--json",
-    ]));
-    assert_eq!(code, 0, "stderr: {err}");
-    let v = parse_report(&out);
+    let v = bench_json_against(&[&sandbox.base_url]);
     assert_eq!(v["target"].as_str(), Some(sandbox.base_url.as_str()));
     // In words, the ratio says what it is against another process.
     let (code, out, err) =
@@ -65,6 +66,26 @@ fn bench_json_against_a_sandbox_process() {
     assert_eq!(code, 0, "stderr: {err}");
     let ratio = out.lines().find(|l| l.trim_start().starts_with("ratio")).unwrap();
     assert!(ratio.contains("% of the ceiling") && ratio.contains("the sandbox is another process"), "{ratio}");
+}
+
+#[test]
+fn bench_spreads_its_workers_over_several_endpoints() {
+    // Two instances on one data dir: the app registered through the first is already known to the
+    // second, which answers 200 instead of 201.
+    let a = SandboxProcess::start(BIN);
+    let log = a.data.with_file_name("second.log");
+    let b = SandboxProcess::start_on(BIN, &a.data, &log, &[]);
+    // The signed requests each process answered (its own log, in memory).
+    let answered = |sandbox: &SandboxProcess| {
+        let (status, v) = control("GET", &format!("{}/sandbox/requests?verdict=ok", sandbox.base_url), None);
+        assert_eq!(status, 200, "{v}");
+        v.as_array().unwrap().len()
+    };
+    assert_eq!((answered(&a), answered(&b)), (0, 0));
+    let v = bench_json_against(&[&a.base_url, &b.base_url]);
+    assert_eq!(v["target"].as_str(), Some(format!("{} {}", a.base_url, b.base_url).as_str()));
+    // Each instance answered the queries of its own worker.
+    assert!(answered(&a) > 0 && answered(&b) > 0);
 }
 
 #[test]

@@ -27,6 +27,11 @@ impl Control {
 
     /// POSTs `body` as JSON; any status but `expect` is an error.
     pub async fn post(&self, path: &str, body: &Value, expect: u16) -> Result<Value, CliError> {
+        self.post_expecting(path, body, &[expect]).await
+    }
+
+    /// POSTs `body` as JSON; any status not in `expect` is an error.
+    pub async fn post_expecting(&self, path: &str, body: &Value, expect: &[u16]) -> Result<Value, CliError> {
         let request = self
             .http
             .post(format!("{}{path}", self.base_url))
@@ -37,7 +42,7 @@ impl Control {
 
     /// GETs `path`, expecting 200.
     pub async fn get(&self, path: &str) -> Result<Value, CliError> {
-        self.send("GET", path, self.http.get(format!("{}{path}", self.base_url)), 200).await
+        self.send("GET", path, self.http.get(format!("{}{path}", self.base_url)), &[200]).await
     }
 
     async fn send(
@@ -45,13 +50,15 @@ impl Control {
         method: &str,
         path: &str,
         request: reqwest::RequestBuilder,
-        expect: u16,
+        expect: &[u16],
     ) -> Result<Value, CliError> {
         let what = format!("{method} {}{path}", self.base_url);
         let response = request.send().await.map_err(|e| CliError::transport(format!("{what}: {e}")))?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(|e| CliError::transport(format!("{what}: {e}")))?;
-        if status != expect {
+        if !expect.contains(&status) {
+            let expect: Vec<String> = expect.iter().map(u16::to_string).collect();
+            let expect = expect.join(" or ");
             return Err(CliError::failure(format!(
                 "{what} answered HTTP {status} (expected {expect}): {}{}",
                 String::from_utf8_lossy(&bytes[..bytes.len().min(300)]),

@@ -48,11 +48,12 @@ pub(super) async fn run_load(setup: &Setup, duration: Duration, progress: &Progr
     let barrier = Arc::new(tokio::sync::Barrier::new(setup.tokens.len() + 1));
     let mut workers = Vec::with_capacity(setup.tokens.len());
     for token in &setup.tokens {
-        let client = setup.client.clone();
+        let client = setup.clients[token.endpoint].clone();
         let token = Token {
             conn_key: token.conn_key.clone(),
             once_token: token.once_token.clone(),
             user_id: token.user_id.clone(),
+            endpoint: token.endpoint,
         };
         let (done, barrier) = (done.clone(), barrier.clone());
         workers.push(tokio::spawn(async move {

@@ -42,12 +42,14 @@ const MAX_DURATION: u64 = 3600;
 #[command(after_help = "Without --endpoint an embedded sandbox is started on a free loopback port with a temporary \
     data dir. With --endpoint URL, URL must be a `jobworth sandbox` on this machine (a loopback address) whose \
     control plane (/sandbox/*) answers this client: bench registers its own app there and creates `pending` \
-    authentications to query.\n\n\
+    authentications to query. With several --endpoint, worker i drives endpoint i mod their number, each \
+    worker through its own connection; the app is registered on every one.\n\n\
     --json prints one object: requests_per_sec, p50_ms, p99_ms, ceiling_requests_per_sec, ratio, then details.")]
 pub struct Args {
-    /// Sandbox to drive (its control plane must be reachable); without it an embedded sandbox is started
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
+    /// Sandbox to drive (its control plane must be reachable); without it an embedded sandbox is started.
+    /// Repeatable: the workers are spread over the endpoints in turn (e.g. instances sharing one database)
+    #[arg(long = "endpoint", value_name = "URL")]
+    pub endpoints: Vec<String>,
     /// Requests in flight at once (closed loop: each worker sends its next request when the last one is answered)
     /// [default: 4 × CPU cores, enough to keep every core busy while requests wait on the sandbox's storage]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_CONCURRENCY as i64))]
@@ -91,17 +93,17 @@ pub async fn run(args: Args) -> Result<(), CliError> {
 
     // The embedded sandbox lives until the end of this function; its data dir after it.
     let mut embedded = None;
-    let (base_url, target) = match &args.endpoint {
-        Some(url) => (loopback_endpoint(url)?, url.clone()),
-        None => {
-            let e = super::start_embedded("jobworth-bench-").await?;
-            let url = e.sandbox.base_url().to_string();
-            embedded = Some(e);
-            (url, "embedded sandbox".to_string())
-        }
+    let (base_urls, target) = if args.endpoints.is_empty() {
+        let e = super::start_embedded("jobworth-bench-").await?;
+        let url = e.sandbox.base_url().to_string();
+        embedded = Some(e);
+        (vec![url], "embedded sandbox".to_string())
+    } else {
+        let urls = args.endpoints.iter().map(|u| loopback_endpoint(u)).collect::<Result<Vec<_>, _>>()?;
+        (urls, args.endpoints.join(" "))
     };
 
-    let outcome = bench(&base_url, &target, concurrency, duration, cores, &progress).await;
+    let outcome = bench(&base_urls, &target, concurrency, duration, cores, &progress).await;
     if let Some(super::Embedded { sandbox, data }) = embedded {
         sandbox.shutdown().await;
         drop(data);
@@ -128,7 +130,7 @@ fn loopback_endpoint(url: &str) -> Result<String, CliError> {
 }
 
 async fn bench(
-    base_url: &str,
+    base_urls: &[String],
     target: &str,
     concurrency: usize,
     duration: Duration,
@@ -136,7 +138,7 @@ async fn bench(
     progress: &Progress,
 ) -> Result<Report, CliError> {
     progress.line("setting up: app key, app registration, pending authentications");
-    let setup = Setup::create(base_url, concurrency).await?;
+    let setup = Setup::create(base_urls, concurrency).await?;
 
     progress.line("measuring the crypto ceiling");
     let ceiling_secs = duration.as_secs_f64().min(CEILING_SECS);
