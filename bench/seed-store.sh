@@ -5,7 +5,7 @@
 #   bench/seed-store.sh (--data DIR | --database postgres://USER@HOST:PORT/DB) [--desks N] [--nonces M] [--apps A]
 #
 # The store must be one the sandbox has created (run `jobworth sandbox` on it once and stop it), at
-# schema version 4, and no sandbox may use it while this runs. Adds A apps (no key registered:
+# schema version 6, and no sandbox may use it while this runs. Adds A apps (no key registered:
 # requests from them are refused), N desks spread over them in every state a desk can be in (a
 # quarter each: opened, pending persona, SUCCESS consumed, cancelled; half opened through an order
 # string of the real size), and M nonces whose timestamps are spread over the 10 minutes before
@@ -68,7 +68,7 @@ else
   CONSUMED="TRUE"
   NOT_CONSUMED="FALSE"
 fi
-[ "$VERSION" = 4 ] || { echo "error: $WHERE has schema version $VERSION; this script writes version 4" >&2; exit 2; }
+[ "$VERSION" = 6 ] || { echo "error: $WHERE has schema version $VERSION; this script writes version 6" >&2; exit 2; }
 
 # Keys are a bijection of the row number (odd multipliers mod 2^32 in the leading field), so they
 # are unique, land in random order like the sandbox's random ones (the same page fill), and cost
@@ -94,7 +94,8 @@ INSERT INTO apps (app_id, created_at, updated_at, name)
   $(range "$SEQ" 0 "$APPS") $(app_id i), $NOW_MS, $NOW_MS, 'seeded app ' || i $(range "$FROM" 0 "$APPS")
   ON CONFLICT DO NOTHING;
 INSERT INTO desks (desk_id, app_id, conn_key, once_token, identity_type, service_id, order_hash, order_str,
-                   persona, state, result, became_terminal_at, consumed, consumed_at, created_at, updated_at)
+                   persona, state, result, became_terminal_at, consumed, consumed_at, created_at, updated_at,
+                   authorized_at)
   $(range "$SEQ" "$DESK_BASE" "$((DESK_BASE + DESKS))")
          $(hex "(i * 2654435761) & 4294967295" 8) || $(hex "(i * 2246822519) & 4294967295" 8)
            || $(hex "(i * 3266489917) & 4294967295" 8) || $(hex "(i * 668265263) & 4294967295" 8),
@@ -117,7 +118,8 @@ INSERT INTO desks (desk_id, app_id, conn_key, once_token, identity_type, service
          CASE i % 4 WHEN 2 THEN $CONSUMED ELSE $NOT_CONSUMED END,
          CASE i % 4 WHEN 2 THEN $NOW_MS - 590000 END,
          $NOW_MS - 900000 + i % 300000,
-         $NOW_MS - 600000
+         $NOW_MS - 600000,
+         CASE WHEN i % 4 IN (1, 2) THEN $NOW_MS - 600000 END
   $(range "$FROM" "$DESK_BASE" "$((DESK_BASE + DESKS))");
 INSERT INTO nonces (app_id, nonce, ts)
   $(range "$SEQ" "$NONCE_BASE" "$((NONCE_BASE + NONCES))")

@@ -57,7 +57,7 @@ impl TestStore {
 /// Runs test functions `async fn NAME(kind: StoreKind)` once per store: each becomes the tests
 /// `sqlite::NAME` and `postgres::NAME`, with the attributes given (`#[tokio::test(…)]`).
 ///
-/// ```ignore
+/// ```text
 /// async fn consume_once(kind: StoreKind) { … }
 /// jobworth_testkit::store_tests! {
 ///     #[tokio::test(flavor = "multi_thread", worker_threads = 4)] consume_once,

@@ -12,6 +12,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/003_nonce_horizon.sql")),
     (4, include_str!("migrations/004_app_names.sql")),
     (5, include_str!("migrations/005_family.sql")),
+    (6, include_str!("migrations/006_desks_by_age.sql")),
 ];
 
 /// The migrations of `all` that a store at `version` still needs, and the version it will be at;

@@ -14,6 +14,7 @@ pub(in crate::store) const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/003_nonce_horizon.sql")),
     (4, include_str!("migrations/004_app_names.sql")),
     (5, include_str!("migrations/005_family.sql")),
+    (6, include_str!("migrations/006_desks_by_age.sql")),
 ];
 
 /// Key of the advisory lock the migrations hold ("jobworth" in ASCII).
