@@ -342,6 +342,69 @@ pub(crate) async fn authentications(
     Ok(created(StatusCode::CREATED, &DeskOutcome::of(&desk)))
 }
 
+/// The app of a path, which must be registered.
+async fn registered(state: &AppState, app_id: &str) -> Result<(), ApiError> {
+    check_app_id(app_id)?;
+    match state.store().app(app_id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::NotFound(format!("app {app_id} is not registered"))),
+    }
+}
+
+/// Stored JSON text as a value (a row this build wrote, so it parses).
+fn stored_json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+}
+
+/// `GET /sandbox/apps/{app_id}/job-data` — every `jobdata/add` call of the app, oldest first.
+pub(crate) async fn job_data(State(state): State<AppState>, Path(app_id): Path<String>) -> Result<Response, ApiError> {
+    registered(&state, &app_id).await?;
+    let rows = state.store().job_data(&app_id).await?;
+    let out: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "acceptance_id": r.acceptance_id, "conn_key": r.conn_key, "user_id": r.user_id,
+                "open_id": r.open_id, "cert_type": r.cert_type, "cert_no": r.cert_no_shown,
+                "user_name": r.user_name, "job_data_list": stored_json(&r.items), "created_at": r.created_at,
+            })
+        })
+        .collect();
+    Ok(created(StatusCode::OK, &out))
+}
+
+/// `GET /sandbox/apps/{app_id}/positions` — the app's postings as last pushed, oldest first.
+pub(crate) async fn positions(State(state): State<AppState>, Path(app_id): Path<String>) -> Result<Response, ApiError> {
+    registered(&state, &app_id).await?;
+    let rows = state.store().positions(&app_id).await?;
+    let out: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "position_id": r.position_id, "ka_position_id": r.ka_position_id,
+                "jobworth_position_info": stored_json(&r.info), "created_at": r.created_at, "updated_at": r.updated_at,
+            })
+        })
+        .collect();
+    Ok(created(StatusCode::OK, &out))
+}
+
+/// `GET /sandbox/apps/{app_id}/pictures` — the app's pictures' metadata, oldest first.
+pub(crate) async fn pictures(State(state): State<AppState>, Path(app_id): Path<String>) -> Result<Response, ApiError> {
+    registered(&state, &app_id).await?;
+    let rows = state.store().pictures(&app_id).await?;
+    let out: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "pic_id": r.pic_id, "pic_type": r.pic_type, "media_type": r.media_type,
+                "size": r.size, "sha256": r.sha256, "created_at": r.created_at,
+            })
+        })
+        .collect();
+    Ok(created(StatusCode::OK, &out))
+}
+
 /// Fallback for routes that do not exist: a JSON 404.
 pub(crate) async fn not_found() -> ApiError {
     ApiError::NotFound("no such route".into())

@@ -37,6 +37,7 @@ mod serve;
 mod state;
 mod store;
 mod web;
+mod workcard;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -92,6 +93,9 @@ pub fn app(state: AppState) -> Router {
         .route("/sandbox/desk/{desk_id}/resolve", post(control::resolve))
         .route("/sandbox/desk/{desk_id}/cancel", post(control::cancel))
         .route("/sandbox/authentications", post(control::authentications))
+        .route("/sandbox/apps/{app_id}/job-data", get(control::job_data))
+        .route("/sandbox/apps/{app_id}/positions", get(control::positions))
+        .route("/sandbox/apps/{app_id}/pictures", get(control::pictures))
         .route("/sandbox/requests", get(requests::list))
         .route("/sandbox/inspector", get(inspector::list))
         .route("/sandbox/inspector/{id}", get(inspector::show))
@@ -104,6 +108,9 @@ pub fn app(state: AppState) -> Router {
         .route("/desk/{desk_id}/complete", post(pages::complete_form))
         .route("/desk/{desk_id}/resolve", post(pages::resolve_form))
         .route("/desk/{desk_id}/cancel", post(pages::cancel_form))
+        .route("/workcard/{app_id}/{card_id}", get(workcard::card_page))
+        .route("/workcard/{app_id}/{card_id}/picture", get(workcard::card_picture))
+        .route("/workcard/{app_id}/{card_id}/update", get(workcard::update_page))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), browser::pages));
     Router::new()
         .merge(control)

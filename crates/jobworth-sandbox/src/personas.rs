@@ -1,9 +1,17 @@
 //! The fixed test users of the desk, like a payment provider's test cards: each persona
 //! always gives the same result.
 
+mod profiles;
+
 use jobworth_wire::code::business as code;
 use jobworth_wire::IdentityResult;
 use serde::{Serialize, Serializer};
+
+pub use profiles::{Certificate, Education, Intention, Resume, Work, WorkCard};
+use profiles::{
+    LI_CARD, LI_RESUME, WANG_CARD, WANG_RESUME, ZHANG_CARD, ZHANG_RESUME, ZHAO_CARD, ZHAO_RESUME, ZHOU_CARD,
+    ZHOU_RESUME,
+};
 
 /// What a query returns once a persona completed the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +68,12 @@ pub struct Persona {
     /// One line shown on the desk card.
     #[serde(skip)]
     pub description: &'static str,
+    /// The work card (工作证) `info/query` links to; `None`: the user has none.
+    #[serde(skip)]
+    pub card: Option<&'static WorkCard>,
+    /// The cloud résumé `cloudresume/query` answers; `None`: `QUERY_DATA_IS_NULL`.
+    #[serde(skip)]
+    pub resume: Option<&'static Resume>,
 }
 
 impl Persona {
@@ -80,6 +94,8 @@ pub const PERSONAS: &[Persona] = &[
         name: "王老师 Wang (teacher)",
         outcome: Outcome::Success,
         description: "认证通过 · verified teacher",
+        card: Some(&WANG_CARD),
+        resume: Some(&WANG_RESUME),
     },
     Persona {
         persona: "not-teacher",
@@ -90,6 +106,8 @@ pub const PERSONAS: &[Persona] = &[
         name: "李同学 Li (not a teacher)",
         outcome: Outcome::Failed,
         description: "认证未通过 · not a teacher",
+        card: Some(&LI_CARD),
+        resume: Some(&LI_RESUME),
     },
     Persona {
         persona: "pending",
@@ -100,6 +118,8 @@ pub const PERSONAS: &[Persona] = &[
         name: "张老师 Zhang (pending)",
         outcome: Outcome::Pending,
         description: "审核中，稍后判定 · waits until resolved",
+        card: Some(&ZHANG_CARD),
+        resume: Some(&ZHANG_RESUME),
     },
     Persona {
         persona: "blacklisted",
@@ -110,6 +130,8 @@ pub const PERSONAS: &[Persona] = &[
         name: "赵某 Zhao (blacklisted)",
         outcome: Outcome::Error(code::JOB_WORTH_BLACK_LIST),
         description: "职得黑名单 · on the Jobworth blacklist",
+        card: Some(&ZHAO_CARD),
+        resume: Some(&ZHAO_RESUME),
     },
     Persona {
         persona: "no-zhima",
@@ -120,6 +142,8 @@ pub const PERSONAS: &[Persona] = &[
         name: "钱先生 Qian (no Zhima)",
         outcome: Outcome::Error(code::NOT_OPEN_ZM),
         description: "未开通芝麻信用 · Zhima credit not opened",
+        card: None,
+        resume: None,
     },
     Persona {
         persona: "no-jobworth",
@@ -130,6 +154,8 @@ pub const PERSONAS: &[Persona] = &[
         name: "孙女士 Sun (no Jobworth)",
         outcome: Outcome::Error(code::USER_NOT_OPEN_JOBWORTH),
         description: "未开通职得 · Jobworth not opened",
+        card: None,
+        resume: None,
     },
     Persona {
         persona: "risk",
@@ -140,8 +166,20 @@ pub const PERSONAS: &[Persona] = &[
         name: "周某 Zhou (risk)",
         outcome: Outcome::Error(code::RISK_INTERCEPT),
         description: "风控拦截 · blocked by risk control",
+        card: Some(&ZHOU_CARD),
+        resume: Some(&ZHOU_RESUME),
     },
 ];
+
+/// The persona with this `user_id` or `open_id`.
+pub fn by_uid(user_id: Option<&str>, open_id: Option<&str>) -> Option<&'static Persona> {
+    PERSONAS.iter().find(|p| Some(p.user_id) == user_id || Some(p.open_id) == open_id)
+}
+
+/// The persona with this document (`cert_no` already normalized for a resident ID).
+pub fn by_cert(cert_type: &str, cert_no: &str) -> Option<&'static Persona> {
+    PERSONAS.iter().find(|p| p.cert_type == cert_type && p.cert_no == cert_no)
+}
 
 /// Looks a persona up by name.
 pub fn find(name: &str) -> Option<&'static Persona> {

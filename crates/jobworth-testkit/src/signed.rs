@@ -124,7 +124,17 @@ impl Req {
 
     /// A GET of the authentication path with `pairs` as its query.
     pub fn query(pairs: &[(&str, &str)]) -> Self {
-        Req::get(request_uri(AUTH_PATH, pairs.iter().copied(), QueryEncoding::Rfc3986))
+        Req::get_params(AUTH_PATH, pairs)
+    }
+
+    /// A GET of `path` with `pairs` as its query.
+    pub fn get_params(path: &str, pairs: &[(&str, &str)]) -> Self {
+        Req::get(request_uri(path, pairs.iter().copied(), QueryEncoding::Rfc3986))
+    }
+
+    /// A POST of `body` (JSON text) to `path`.
+    pub fn post(path: impl Into<String>, body: impl Into<String>) -> Self {
+        Req { method: "POST".into(), body: body.into(), ..Req::get(path) }
     }
 }
 

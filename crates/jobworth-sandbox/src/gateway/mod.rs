@@ -11,12 +11,14 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use jobworth_wire::code::gateway as code;
+use jobworth_wire::code::{business, family, gateway as code};
+use jobworth_wire::family::{cloud_resume as cr, credit_agreement as ca, job_data as jd, picture as pic};
+use jobworth_wire::family::{position as pos, work_card as wc, ENDPOINTS};
 use jobworth_wire::AUTHENTICATION_PATH;
 
 use crate::diagnosis::Refusal;
 use crate::error::{ApiError, JSON_UTF8};
-use crate::rules::{authentication, Call};
+use crate::rules::{authentication, cloud_resume, credit_agreement, job_data, picture, position, work_card, Call};
 use crate::state::AppState;
 use crate::web::extract::RawBody;
 use verify::{parse_authorization, verify};
@@ -32,20 +34,35 @@ pub(crate) async fn v3(
     // The raw request-target, byte for byte as it arrived (never re-encoded).
     let target = uri.path_and_query().map_or_else(|| uri.path(), |pq| pq.as_str());
     let verified = verify(&state, &method, target, &headers, &body).await.map_err(Refusal::noted)?;
-    let call = Call { state: &state, app: &verified.app.value.record, generations: verified.generations };
+    let call = Call {
+        state: &state,
+        app: &verified.app.value.record,
+        generations: verified.generations,
+        body: &verified.body,
+    };
     let json = dispatch(&call, &method, uri.path(), uri.query()).await.map_err(|e| Refusal::from(e).noted())?;
     Ok(success(json, verified.response_key.as_ref()))
 }
 
-/// The v3 methods served, one line each: method and path, then the rules given their parameters.
+/// The v3 methods served, one line each: method and path, then the rules given their parameters
+/// (`GET`: the query string; `POST`: the JSON body), with the code a value of the wrong form gets.
 async fn dispatch(call: &Call<'_>, method: &Method, path: &str, query: Option<&str>) -> Result<Vec<u8>, ApiError> {
+    let (illegal, invalid) = (family::ILLEGAL_ARGUMENT, business::INVALID_PARAMETER);
     match (method.as_str(), path) {
         ("GET", AUTHENTICATION_PATH) => authentication::query(call, call.params(query)?).await,
-        _ => Err(ApiError::gateway(
-            code::INVALID_METHOD,
-            format!("不存在的方法名 (the sandbox serves only GET {AUTHENTICATION_PATH})"),
-        )),
+        ("GET", wc::PATH) => work_card::query(call, call.query(query, work_card::NAMES, illegal)?).await,
+        ("GET", cr::PATH) => cloud_resume::query(call, call.query(query, cloud_resume::NAMES, invalid)?).await,
+        ("POST", jd::PATH) => job_data::add(call, call.json(illegal)?).await,
+        ("POST", pic::PATH) => picture::upload(call, call.json(illegal)?).await,
+        ("POST", pos::PATH) => position::add(call, call.json(invalid)?).await,
+        ("GET", ca::PATH) => credit_agreement::query(call, call.query(query, credit_agreement::NAMES, invalid)?).await,
+        _ => Err(ApiError::gateway(code::INVALID_METHOD, format!("不存在的方法名 (the sandbox serves {})", served()))),
     }
+}
+
+/// The served methods, for the refusal of any other: `GET /v3/…, POST /v3/…, …`.
+fn served() -> String {
+    ENDPOINTS.iter().map(|e| format!("{} {}", e.verb, e.path)).collect::<Vec<_>>().join(", ")
 }
 
 /// A 200 answer: JSON, or its base64 AES ciphertext as `text/plain` when asked for.

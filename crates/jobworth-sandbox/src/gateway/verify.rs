@@ -39,6 +39,8 @@ pub(crate) struct Verified {
     pub response_key: Option<AesKey>,
     /// The change counters as of the nonce insert: what the request reads must be current at them.
     pub generations: Generations,
+    /// The business body: the signed body, decrypted when it was sent AES-encrypted.
+    pub body: Vec<u8>,
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -201,6 +203,7 @@ pub(super) async fn verify(
         return Err(undecryptable("解密出错 (alipay-encrypt-type must be AES)".into()));
     }
     let mut response_key = None;
+    let mut plain = None;
     if marked {
         let key_b64 = app
             .value
@@ -210,11 +213,12 @@ pub(super) async fn verify(
             .ok_or_else(|| undecryptable("解密出错 (no encrypt_key is registered for this app)".into()))?;
         let key = AesKey::from_base64(key_b64).map_err(|e| ApiError::Internal(format!("stored encrypt key: {e}")))?;
         if !signed_body.is_empty() {
-            key.decrypt(signed_body).map_err(|e| undecryptable(format!("解密出错 ({e})")))?;
+            plain = Some(key.decrypt(signed_body).map_err(|e| undecryptable(format!("解密出错 ({e})")))?);
         }
         if is_aes(headers, h::ENCRYPT_TYPE) {
             response_key = Some(key);
         }
     }
-    Ok(Verified { app, response_key, generations })
+    let body = plain.unwrap_or_else(|| signed_body.as_bytes().to_vec());
+    Ok(Verified { app, response_key, generations, body })
 }

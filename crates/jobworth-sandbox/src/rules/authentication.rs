@@ -5,12 +5,12 @@
 //! `service_id` → desk state and the user's identifiers → persona outcome → consumption.
 //! Everything before the consuming `UPDATE` only reads, so a refused request consumes nothing.
 
-use alipay_v3::query::{encode_uri_component, parse_query};
+use alipay_v3::query::encode_uri_component;
 use jobworth_wire::code::business as code;
 use jobworth_wire::{CertType, IdentityResult, QueryType, TokenStatus};
 use serde::Serialize;
 
-use super::{Call, Params};
+use super::{invalid, query_pairs, Call, Params};
 use crate::cert_no::{normalize_resident_id, IdError};
 use crate::error::ApiError;
 use crate::personas::{self, Persona};
@@ -31,29 +31,11 @@ pub(crate) struct AuthenticationParams {
     cert_type: Option<String>,
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::business(code::INVALID_PARAMETER, message)
-}
-
-/// Most parameters a query may carry; the endpoint defines nine.
-const MAX_PARAMS: usize = 64;
-
 impl Params for AuthenticationParams {
     fn parse(raw: Option<&str>, allow_unknown: bool) -> Result<Self, ApiError> {
-        let raw = raw.unwrap_or("");
-        // Counted before decoding, so a query of 10,000 parameters is refused without building them.
-        let count = if raw.is_empty() { 0 } else { raw.split('&').filter(|p| !p.is_empty()).count() };
-        if count > MAX_PARAMS {
-            return Err(invalid(format!("参数有误 ({count} parameters; at most {MAX_PARAMS} are accepted)")));
-        }
-        let pairs = parse_query(raw).map_err(|e| invalid(format!("参数有误 (query string: {e})")))?;
         let mut p = AuthenticationParams::default();
-        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
-        for (k, v) in &pairs {
-            if !seen.insert(k.as_str()) {
-                return Err(invalid(format!("参数有误 (parameter {} is given more than once)", printable(k))));
-            }
-            let slot = match k.as_str() {
+        for (k, v) in query_pairs(raw, &PARAM_NAMES, allow_unknown)? {
+            let slot = match k {
                 "conn_key" => &mut p.conn_key,
                 "once_token" => &mut p.once_token,
                 "query_type" => &mut p.query_type,
@@ -63,17 +45,9 @@ impl Params for AuthenticationParams {
                 "open_id" => &mut p.open_id,
                 "cert_no" => &mut p.cert_no,
                 "cert_type" => &mut p.cert_type,
-                _ if allow_unknown => continue,
-                // A typo such as `onceToken` would otherwise look like a missing parameter.
-                _ => {
-                    return Err(invalid(format!(
-                        "参数有误 (unknown parameter {}; this endpoint takes {})",
-                        printable(k),
-                        PARAM_NAMES.join(", ")
-                    )))
-                }
+                _ => continue,
             };
-            *slot = Some(v.clone()).filter(|v| !v.is_empty());
+            *slot = Some(v).filter(|v| !v.is_empty());
         }
         Ok(p)
     }
@@ -91,11 +65,6 @@ const PARAM_NAMES: [&str; 9] = [
     "cert_no",
     "cert_type",
 ];
-
-/// A parameter name safe to echo in a message (no control characters, bounded).
-fn printable(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(40).collect()
-}
 
 /// The successful answer.
 #[derive(Debug, Serialize)]
@@ -126,7 +95,7 @@ fn skip_url(state: &AppState, desk_id: &str) -> String {
 
 /// Runs the query; returns the JSON body of a 200 answer.
 pub(crate) async fn query(call: &Call<'_>, mut p: AuthenticationParams) -> Result<Vec<u8>, ApiError> {
-    let Call { state, app, generations } = *call;
+    let Call { state, app, generations, .. } = *call;
     if p.cert_no.is_some() && p.cert_type.is_none() {
         p.cert_type.clone_from(&state.cfg().default_cert_type);
     }
@@ -287,7 +256,7 @@ fn answer(
         open_id: persona.map(|p| p.open_id),
         merchant_identity_id: persona.map(|p| merchant_identity_id(&app.app_id, p.user_id)),
     };
-    serde_json::to_vec(&body).map_err(|e| ApiError::Internal(format!("encoding answer: {e}")))
+    super::encode(&body)
 }
 
 #[cfg(test)]

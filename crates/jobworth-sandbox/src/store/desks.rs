@@ -160,12 +160,19 @@ impl Store {
     ) -> Result<Option<Desk>, StoreError> {
         let (desk_id, persona) = (desk_id.to_owned(), persona.to_owned());
         self.update_desk(
-            "UPDATE desks SET persona = ?, state = ?, result = ?, became_terminal_at = ?, updated_at = ? \
-             WHERE desk_id = ? AND persona IS NULL AND state = ?",
+            "UPDATE desks SET persona = ?, state = ?, result = ?, became_terminal_at = ?, authorized_at = ?, \
+             updated_at = ? WHERE desk_id = ? AND persona IS NULL AND state = ?",
             move |q, now| {
                 let terminal_at = (new_state != DeskState::Pending).then_some(now);
                 let from = DeskState::Pending;
-                q.bind(persona).bind(new_state).bind(result).bind(terminal_at).bind(now).bind(desk_id).bind(from)
+                q.bind(persona)
+                    .bind(new_state)
+                    .bind(result)
+                    .bind(terminal_at)
+                    .bind(now)
+                    .bind(now)
+                    .bind(desk_id)
+                    .bind(from)
             },
         )
         .await
@@ -245,7 +252,7 @@ impl Store {
 type DeskQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Sqlite, Desk, sqlx::sqlite::SqliteArguments<'q>>;
 
 /// `n` random bytes as lower-case hex (desk ids).
-fn random_hex(n: usize) -> String {
+pub(super) fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
     // aws-lc only fails when the OS has no entropy source; nothing sensible can continue then.
     aws_lc_rs::rand::fill(&mut b).expect("system random number generator unavailable");

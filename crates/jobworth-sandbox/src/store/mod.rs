@@ -11,11 +11,13 @@
 //! request's counters.
 
 mod apps;
+mod authorizations;
 mod cache;
 mod clock;
 mod desks;
 mod keys;
 mod nonces;
+mod pushed;
 mod rows;
 mod schema;
 mod writer;
@@ -27,8 +29,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSy
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::oneshot;
 
+pub use authorizations::Authorization;
 pub use cache::{Generations, Versioned};
 pub use clock::{duration_ms, now_ms};
+pub use pushed::{NewJobData, NewPicture};
 pub use rows::{App, AppRecord, Desk, DeskResult, DeskState, KeyRow, NewDesk};
 pub use writer::{NonceError, Recorded};
 

@@ -11,6 +11,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/002_generations.sql")),
     (3, include_str!("migrations/003_nonce_horizon.sql")),
     (4, include_str!("migrations/004_app_names.sql")),
+    (5, include_str!("migrations/005_family.sql")),
 ];
 
 /// Applies the migrations this build knows, inside one `BEGIN IMMEDIATE`.
