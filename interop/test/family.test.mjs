@@ -84,6 +84,7 @@ for (const mode of ['key', 'certificate']) {
       await expectSdkError(
         sdk.curl('GET', RESUME, { query: { conn_key: none.connKey, once_token: none.onceToken } }),
         'QUERY_DATA_IS_NULL',
+        { status: 400 },
       );
     });
 
@@ -94,10 +95,11 @@ for (const mode of ['key', 'certificate']) {
       const pictures = await listed('pictures');
       assert.ok(pictures.some((p) => p.pic_id === res.data.pic_id && p.size === 64 && p.pic_type === 'JOB_DATA_UPLOAD'));
       const gif = Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1').toString('base64');
-      await expectSdkError(sdk.curl('POST', PICTURE, { body: { content: gif, pic_type: 'JOB_DATA_UPLOAD' } }), 'PICTURE_TYPE_ERROR');
+      await expectSdkError(sdk.curl('POST', PICTURE, { body: { content: gif, pic_type: 'JOB_DATA_UPLOAD' } }), 'PICTURE_TYPE_ERROR', { status: 400 });
       await expectSdkError(
         sdk.curl('POST', PICTURE, { body: { content: png(1024 * 1024 + 1), pic_type: 'JOB_DATA_UPLOAD' } }),
         'PICTURE_UPLOAD_LIMIT_ERROR',
+        { status: 400 },
       );
     });
 
