@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { AlipaySdk, apiOk, expectSdkError, runDesk, sandboxWithApp } from './helpers.mjs';
+import { apiOk, certModeSdk, expectSdkError, runDesk, sandboxWithApp } from './helpers.mjs';
 
 const INFO = '/v3/zhima/customer/jobworth/info/query';
 const RESUME = '/v3/zhima/customer/jobworth/cloudresume/query';
@@ -28,18 +28,7 @@ for (const mode of ['key', 'certificate']) {
     before(async () => {
       let keys, app;
       ({ sandbox, base, keys, appId, app, sdk } = await sandboxWithApp());
-      if (mode === 'certificate') {
-        sdk = new AlipaySdk({
-          appId,
-          privateKey: keys.privatePkcs8Pem,
-          keyType: 'PKCS8',
-          appCertContent: app.app_cert,
-          alipayPublicCertContent: app.alipay_cert,
-          alipayRootCertContent: app.alipay_root_cert,
-          endpoint: base,
-          timeout: 10_000,
-        });
-      }
+      if (mode === 'certificate') sdk = certModeSdk({ base, appId, keys, app });
     });
     after(() => sandbox?.stop());
 
