@@ -2,7 +2,7 @@
 //! `position add`, `credit-agreement`) through the real binary against a `jobworth sandbox`
 //! process: key and certificate mode, `--json` and human output, what the control plane then
 //! lists, and the exit codes of a refusal (3: an error status, and a 200 with `sub_code`) and of a
-//! usage error (2).
+//! usage error (2); the once_token's file and environment forms, for the résumé and the query.
 
 use std::path::Path;
 use std::process::Command;
@@ -213,5 +213,32 @@ fn usage_errors_exit_2_before_anything_is_sent() {
     for what in ["pictures", "job-data"] {
         assert!(listed(&sandbox, &app, what).is_empty(), "{what}");
     }
+    sandbox.stop();
+}
+
+#[test]
+fn the_query_takes_its_once_token_from_a_file_or_the_environment() {
+    let (sandbox, app, auth) = start_authorized(BIN, "2021000000000306", "teacher");
+    let files = tempfile::tempdir().unwrap();
+    let token_file = write(files.path(), "token", format!("{}\r\n", auth.once_token).as_bytes());
+    let flags: Vec<String> = query_flags(&auth);
+    let at = flags.iter().position(|f| f == "--once-token").unwrap();
+    let without: Vec<&String> =
+        flags.iter().enumerate().filter(|(i, _)| *i != at && *i != at + 1).map(|(_, f)| f).collect();
+    let query = || {
+        let mut cmd = connected(&sandbox, &app, false, &["query"]);
+        cmd.args(&without);
+        cmd
+    };
+    let (v, err) = json_of(query().arg("--once-token-file").arg(&token_file), 0, &sandbox);
+    assert_eq!(v["identity_result"], "SUCCESS", "{v}");
+    assert!(!err.contains(&auth.once_token), "{err}");
+    // The same token again, from the environment: read once, so TOKEN_INVALID.
+    let (v, err) = json_of(query().env("ALIPAY_ONCE_TOKEN", &auth.once_token), 3, &sandbox);
+    assert_eq!(v["code"], "TOKEN_INVALID", "{v}");
+    assert!(!err.contains(&auth.once_token), "{err}");
+    let (code, _, err) = run(&mut query());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("a once_token is required"), "{err}");
     sandbox.stop();
 }

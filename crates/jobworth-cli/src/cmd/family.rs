@@ -7,15 +7,11 @@ use std::path::{Path, PathBuf};
 
 use jobworth::family::{JobWorthJobdata, JobWorthPositionInfo, PictureContent};
 use serde_json::Value;
-use zeroize::Zeroizing;
 
-use crate::cmd::query::{report_error, with_json_errors, CertArgs, ConnectionArgs};
-use crate::cmd::{read_input_file, read_input_text, secret_input};
+use crate::cmd::query::{report_error, with_json_errors, CertArgs, ConnectionArgs, OnceTokenArgs, NO_HEADING};
+use crate::cmd::{read_input_file, read_input_text};
 use crate::error::CliError;
 use crate::output::{print_fields, Palette};
-
-/// Environment form of `--once-token`.
-pub const ONCE_TOKEN_ENV: &str = "ALIPAY_ONCE_TOKEN";
 
 const EXITS: &str = "Exit codes: 0 answered, 2 usage or configuration error, 3 API error (an error status, or a \
     200 whose sub_code says the call was not carried out), 4 transport, timeout, verification or decryption failure.";
@@ -135,11 +131,11 @@ pub struct WorkCardArgs {
     #[arg(long, value_name = "SCENE", help_heading = "Work card")]
     pub cloud_resume_scene: Option<String>,
     /// Print the verified answer (or the API error) as one JSON object on stdout, wire field names
-    #[arg(long)]
+    #[arg(long, help_heading = NO_HEADING)]
     pub json: bool,
 }
 
-#[derive(clap::Args)]
+#[derive(Debug, clap::Args)]
 #[command(after_help = format!("{EXITS}\n\nThe once_token answers the résumé once, within 5 minutes of the \
     authorization; it is never printed.\n\nExample:\n  ALIPAY_ONCE_TOKEN=... jobworth cloud-resume --endpoint \
     http://127.0.0.1:8340 --app-id 2021000000000001 \\\n    --private-key app_private_key.pem --alipay-public-key \
@@ -150,37 +146,16 @@ pub struct CloudResumeArgs {
     /// conn_key: the out_agreement_no of step 1 (the order string)
     #[arg(long, value_name = "KEY", help_heading = "Résumé")]
     pub conn_key: String,
-    /// once_token of the user's authorization (single use). Visible in `ps`: prefer ALIPAY_ONCE_TOKEN or
-    /// --once-token-file
-    #[arg(long, value_name = "TOKEN", value_parser = zeroizing, help_heading = "Résumé")]
-    pub once_token: Option<Zeroizing<String>>,
-    /// File holding the once_token (one trailing newline ignored); env: ALIPAY_ONCE_TOKEN
-    #[arg(long, value_name = "PATH", help_heading = "Résumé")]
-    pub once_token_file: Option<PathBuf>,
+    #[command(flatten, next_help_heading = "Résumé")]
+    pub token: OnceTokenArgs,
     /// Print the verified answer (or the API error) as one JSON object on stdout, wire field names
-    #[arg(long)]
+    #[arg(long, help_heading = NO_HEADING)]
     pub json: bool,
-}
-
-impl fmt::Debug for CloudResumeArgs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CloudResumeArgs")
-            .field("connection", &self.connection)
-            .field("conn_key", &self.conn_key)
-            .field("once_token", &self.once_token.as_ref().map(|_| "<redacted>"))
-            .field("once_token_file", &self.once_token_file)
-            .field("json", &self.json)
-            .finish()
-    }
-}
-
-fn zeroizing(s: &str) -> Result<Zeroizing<String>, std::convert::Infallible> {
-    Ok(Zeroizing::new(s.to_string()))
 }
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = format!("{EXITS}\n\nJOBS.json holds the job_data_list: a JSON array of records (one \
-    object is one record), wire field names (data_type, company_name, job_name, …)."))]
+    object is one record), wire field names (type, company_name, job_name, …)."))]
 pub struct JobDataAddArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -190,7 +165,7 @@ pub struct JobDataAddArgs {
     #[arg(long, value_name = "JOBS.json", help_heading = "Job data")]
     pub file: PathBuf,
     /// Print the verified answer (or the API error) as one JSON object on stdout, wire field names
-    #[arg(long)]
+    #[arg(long, help_heading = NO_HEADING)]
     pub json: bool,
 }
 
@@ -207,7 +182,7 @@ pub struct PictureUploadArgs {
     #[arg(long, value_name = "TYPE", default_value = "JOB_DATA_UPLOAD", help_heading = "Picture")]
     pub pic_type: String,
     /// Print the verified answer (or the API error) as one JSON object on stdout, wire field names
-    #[arg(long)]
+    #[arg(long, help_heading = NO_HEADING)]
     pub json: bool,
 }
 
@@ -221,7 +196,7 @@ pub struct PositionAddArgs {
     #[arg(long, value_name = "POS.json", help_heading = "Position")]
     pub file: PathBuf,
     /// Print the verified answer (or the API error) as one JSON object on stdout, wire field names
-    #[arg(long)]
+    #[arg(long, help_heading = NO_HEADING)]
     pub json: bool,
 }
 
@@ -238,7 +213,7 @@ pub struct CreditAgreementArgs {
     #[arg(long, value_name = "ID", help_heading = "Agreement")]
     pub credit_agreement_id: Option<String>,
     /// Print the verified answer (or the API error) as one JSON object on stdout, wire field names
-    #[arg(long)]
+    #[arg(long, help_heading = NO_HEADING)]
     pub json: bool,
 }
 
@@ -267,15 +242,7 @@ pub async fn cloud_resume(args: CloudResumeArgs) -> Result<(), CliError> {
 
 async fn send_cloud_resume(a: &CloudResumeArgs) -> Result<(), CliError> {
     let client = a.connection.build_client()?;
-    let token = secret_input(
-        "once_token",
-        ("--once-token", a.once_token.as_deref().map(String::as_str)),
-        ("--once-token-file", a.once_token_file.as_deref()),
-        ONCE_TOKEN_ENV,
-    )?
-    .ok_or_else(|| {
-        CliError::config(format!("a once_token is required: --once-token-file PATH, {ONCE_TOKEN_ENV} or --once-token"))
-    })?;
+    let token = a.token.token()?;
     let result = client.cloud_resume(&a.conn_key, token.as_str()).send().await;
     finish(result, "cloud résumé", &a.connection, a.json)
 }

@@ -177,9 +177,8 @@ pub struct QueryArgs {
     /// conn_key: the out_agreement_no of step 1 (the order string)
     #[arg(long, value_name = "KEY", help_heading = "Query")]
     pub conn_key: String,
-    /// once_token: the single-use token of this authorization; a terminal result can be read once with it
-    #[arg(long, value_name = "TOKEN", help_heading = "Query")]
-    pub once_token: String,
+    #[command(flatten, next_help_heading = "Query")]
+    pub token: OnceTokenArgs,
     /// query_type
     #[arg(long, value_name = "TYPE", value_enum, help_heading = "Query")]
     pub query_type: Option<QueryTypeArg>,
@@ -197,6 +196,51 @@ pub struct QueryArgs {
     pub open_id: Option<String>,
     #[command(flatten, next_help_heading = "Query")]
     pub cert: CertArgs,
+}
+
+/// The single-use once_token of an authorization in one of three forms. `Debug` hides it.
+#[derive(clap::Args)]
+pub struct OnceTokenArgs {
+    /// once_token: the single-use token of this authorization (a terminal result, or the résumé, is read once
+    /// with it). Visible in `ps`: prefer ALIPAY_ONCE_TOKEN or --once-token-file
+    #[arg(long, value_name = "TOKEN", value_parser = zeroizing)]
+    pub once_token: Option<Zeroizing<String>>,
+    /// File holding the once_token (one trailing newline ignored); env: ALIPAY_ONCE_TOKEN
+    #[arg(long, value_name = "PATH")]
+    pub once_token_file: Option<PathBuf>,
+}
+
+/// The heading of an argument that follows a flattened group with its own heading: the default
+/// section (`Options`), where it was before the group had one.
+pub const NO_HEADING: Option<&str> = None;
+
+/// Environment form of `--once-token`.
+pub const ONCE_TOKEN_ENV: &str = "ALIPAY_ONCE_TOKEN";
+
+impl OnceTokenArgs {
+    /// The once_token from whichever form was given; one is required.
+    pub fn token(&self) -> Result<Secret, CliError> {
+        secret_input(
+            "once_token",
+            ("--once-token", self.once_token.as_deref().map(String::as_str)),
+            ("--once-token-file", self.once_token_file.as_deref()),
+            ONCE_TOKEN_ENV,
+        )?
+        .ok_or_else(|| {
+            CliError::config(format!(
+                "a once_token is required: --once-token-file PATH, {ONCE_TOKEN_ENV} or --once-token"
+            ))
+        })
+    }
+}
+
+impl fmt::Debug for OnceTokenArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OnceTokenArgs")
+            .field("once_token", &redacted(&self.once_token))
+            .field("once_token_file", &self.once_token_file)
+            .finish()
+    }
 }
 
 /// The user named by ID document: `cert_no` in one of three forms, and its `cert_type`. `Debug`
@@ -229,7 +273,7 @@ impl fmt::Debug for QueryArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QueryArgs")
             .field("conn_key", &self.conn_key)
-            .field("once_token", &self.once_token)
+            .field("token", &self.token)
             .field("query_type", &self.query_type)
             .field("identity_type", &self.identity_type)
             .field("service_id", &self.service_id)
@@ -272,7 +316,7 @@ pub struct Args {
     #[command(flatten)]
     pub query: QueryArgs,
     /// Print the verified response (or the API error) as one JSON object on stdout, wire field names
-    #[arg(long)]
+    #[arg(long, help_heading = NO_HEADING)]
     pub json: bool,
 }
 
@@ -332,8 +376,9 @@ async fn send(args: Box<Args>) -> Result<(), CliError> {
              user's) or dim (identifiers optional)",
         ));
     };
+    let once_token = q.token.token()?;
     let mut request =
-        client.authentication_query().conn_key(&q.conn_key).once_token(&q.once_token).service_id(&q.service_id);
+        client.authentication_query().conn_key(&q.conn_key).once_token(once_token.as_str()).service_id(&q.service_id);
     request = request.query_type(query_type.to_sdk());
     if let Some(t) = &q.identity_type {
         request = request.identity_type(t.as_str());
