@@ -364,9 +364,9 @@ pub(crate) async fn job_data(State(state): State<AppState>, Path(app_id): Path<S
         .iter()
         .map(|r| {
             serde_json::json!({
-                "acceptance_id": r.acceptance_id, "conn_key": r.conn_key, "user_id": r.user_id,
-                "open_id": r.open_id, "cert_type": r.cert_type, "cert_no": r.cert_no_shown,
-                "user_name": r.user_name, "job_data_list": stored_json(&r.items), "created_at": r.created_at,
+                "acceptance_id": r.acceptance_id, "conn_key": r.subject.conn_key, "user_id": r.subject.user_id,
+                "open_id": r.subject.open_id, "cert_type": r.subject.cert_type, "cert_no": r.subject.cert_no_shown,
+                "user_name": r.subject.user_name, "job_data_list": stored_json(&r.items), "created_at": r.created_at,
             })
         })
         .collect();

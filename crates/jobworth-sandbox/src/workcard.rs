@@ -126,6 +126,7 @@ fn display_name(p: &Persona) -> &'static str {
 
 const STYLE: &str = r#"
 .workcard{padding:0;overflow:hidden;max-width:560px;margin:0 auto 14px}
+.workcard~.card{max-width:560px;margin-left:auto;margin-right:auto}
 .wc-head{background:linear-gradient(120deg,#1677ff,#0e5fd8);color:#fff;padding:14px 20px;display:flex;justify-content:space-between;align-items:center;gap:10px}
 .wc-head .title{font-weight:600;font-size:17px}.wc-head .title small{color:rgba(255,255,255,.8)}
 .wc-head .badge{background:rgba(255,255,255,.95);color:#1a7f45}
@@ -174,7 +175,7 @@ fn card_html(state: &AppState, app_id: &str, p: &Persona, c: &WorkCard, d: &Disp
          <div class=\"wc-main\">\n<div class=\"wc-name\" data-field=\"name\">{}</div>\n<div class=\"wc-job\" data-field=\"job\">{} · {}</div>\n<dl>\n\
          <dt>单位 Employer</dt><dd class=\"plain\" data-field=\"employer\">{}</dd>\n\
          <dt>城市 City</dt><dd class=\"plain\" data-field=\"city\">{}</dd>\n\
-         <dt>从业始于 Since</dt><dd data-field=\"since\">{}</dd>\n",
+         <dt>从业始于 Since</dt><dd class=\"plain\" data-field=\"since\">{}</dd>\n",
         escape(&card_id(app_id, p.user_id)),
         escape(&initial),
         escape(name),
@@ -311,7 +312,7 @@ pub(crate) async fn update_page(State(state): State<AppState>, Path((app_id, id)
     );
     let mine: Vec<_> = rows
         .iter()
-        .filter(|r| r.user_id.as_deref() == Some(p.user_id) || r.open_id.as_deref() == Some(p.open_id))
+        .filter(|r| r.subject.user_id.as_deref() == Some(p.user_id) || r.subject.open_id.as_deref() == Some(p.open_id))
         .collect();
     if mine.is_empty() {
         body.push_str("<p data-field=\"empty\">暂无数据 · Nothing pushed yet.</p>\n");

@@ -12,7 +12,7 @@ use jobworth_wire::family::job_data::{JobDataAdded, JobDataBody};
 use super::work_card::{identify, illegal};
 use super::{encode, invalid, salary_range_ok, Call};
 use crate::error::ApiError;
-use crate::store::NewJobData;
+use crate::store::{JobDataSubject, NewJobData};
 use crate::workcard;
 
 /// Most items one call may push.
@@ -60,16 +60,15 @@ pub(crate) async fn add(call: &Call<'_>, body: JobDataBody) -> Result<Vec<u8>, A
         }
     }
     let items_json = serde_json::to_string(items).map_err(|e| ApiError::Internal(format!("encoding items: {e}")))?;
-    let new = NewJobData {
-        app_id: app.app_id.clone(),
+    let subject = JobDataSubject {
         conn_key: conn_key.map(str::to_owned),
         user_id: body.user_id.clone(),
         open_id: body.open_id.clone(),
         cert_type: body.cert_type.as_ref().map(|t| t.as_str().to_owned()),
         cert_no_shown: body.cert_no.as_deref().map(alipay_v3::mask),
         user_name: body.user_name.clone(),
-        items: items_json,
     };
+    let new = NewJobData { app_id: app.app_id.clone(), subject, items: items_json };
     let acceptance_id = store.insert_job_data(new).await?;
     tracing::info!(app_id = %app.app_id, items = items.len(), "job data pushed");
     let persona = named.flatten().filter(|p| p.card.is_some());

@@ -32,7 +32,7 @@ use tokio::sync::oneshot;
 pub use authorizations::Authorization;
 pub use cache::{Generations, Versioned};
 pub use clock::{duration_ms, now_ms};
-pub use pushed::{NewJobData, NewPicture};
+pub use pushed::{JobDataSubject, NewJobData, NewPicture};
 pub use rows::{App, AppRecord, Desk, DeskResult, DeskState, KeyRow, NewDesk};
 pub use writer::{NonceError, Recorded};
 

@@ -3,23 +3,31 @@
 use super::desks::random_hex;
 use super::{now_ms, Store, StoreError};
 
+/// Whom a `jobdata/add` call is about, as sent (`cert_no` masked: never stored in full).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct JobDataSubject {
+    /// `conn_key`
+    pub conn_key: Option<String>,
+    /// `user_id`
+    pub user_id: Option<String>,
+    /// `open_id`
+    pub open_id: Option<String>,
+    /// `cert_type`
+    pub cert_type: Option<String>,
+    /// `cert_no`, masked.
+    pub cert_no_shown: Option<String>,
+    /// `user_name`
+    pub user_name: Option<String>,
+}
+
 /// One `jobdata/add` call as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobDataRow {
     /// The id the call answered.
     pub acceptance_id: String,
-    /// `conn_key`, when sent.
-    pub conn_key: Option<String>,
-    /// `user_id`, when sent.
-    pub user_id: Option<String>,
-    /// `open_id`, when sent.
-    pub open_id: Option<String>,
-    /// `cert_type`, when sent.
-    pub cert_type: Option<String>,
-    /// `cert_no` masked (never stored in full).
-    pub cert_no_shown: Option<String>,
-    /// `user_name`, when sent.
-    pub user_name: Option<String>,
+    /// Whom it is about.
+    #[sqlx(flatten)]
+    pub subject: JobDataSubject,
     /// `job_data_list` as sent, a JSON array.
     pub items: String,
     /// Epoch ms.
@@ -31,18 +39,8 @@ pub struct JobDataRow {
 pub struct NewJobData {
     /// The calling app.
     pub app_id: String,
-    /// The rest of the row, as in [`JobDataRow`].
-    pub conn_key: Option<String>,
-    /// `user_id`
-    pub user_id: Option<String>,
-    /// `open_id`
-    pub open_id: Option<String>,
-    /// `cert_type`
-    pub cert_type: Option<String>,
-    /// `cert_no` masked.
-    pub cert_no_shown: Option<String>,
-    /// `user_name`
-    pub user_name: Option<String>,
+    /// Whom it is about.
+    pub subject: JobDataSubject,
     /// `job_data_list`, a JSON array.
     pub items: String,
 }
@@ -103,18 +101,19 @@ impl Store {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
+                    let who = new.subject;
                     sqlx::query(
                         "INSERT INTO job_data (acceptance_id, app_id, conn_key, user_id, open_id, cert_type, \
                          cert_no_shown, user_name, items, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     )
                     .bind(id)
                     .bind(new.app_id)
-                    .bind(new.conn_key)
-                    .bind(new.user_id)
-                    .bind(new.open_id)
-                    .bind(new.cert_type)
-                    .bind(new.cert_no_shown)
-                    .bind(new.user_name)
+                    .bind(who.conn_key)
+                    .bind(who.user_id)
+                    .bind(who.open_id)
+                    .bind(who.cert_type)
+                    .bind(who.cert_no_shown)
+                    .bind(who.user_name)
                     .bind(new.items)
                     .bind(now_ms())
                     .execute(&mut *conn)
