@@ -9,7 +9,8 @@
 //!   request, [`sign::sign_response`] signs the answer.
 //!
 //! Each direction has exactly one canonical string builder
-//! ([`sign::request_string_to_sign`], [`sign::response_string_to_sign`]).
+//! ([`sign::request_string_to_sign`], [`sign::response_string_to_sign`]). A kept answer, a
+//! [`receipt::Receipt`], is re-checked offline over the same response builder.
 //!
 //! ```
 //! use alipay_v3::{keys::PrivateKey, sign, verify};
@@ -32,6 +33,7 @@ pub mod keys;
 pub mod order;
 pub mod pem;
 pub mod query;
+pub mod receipt;
 pub mod sign;
 pub mod verify;
 
@@ -51,6 +53,20 @@ pub fn new_nonce() -> String {
 /// Current Unix time in milliseconds.
 pub fn now_millis() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// The proleptic Gregorian `(year, month, day)` of a count of days since 1970-01-01 (Howard
+/// Hinnant's civil-from-days).
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// Lower-case hex of `bytes`.

@@ -84,18 +84,8 @@ pub fn verify_order_string(s: &str, key: &PublicKey) -> Result<OrderParams, Orde
 /// customary zone of the v2 `timestamp` parameter.
 pub fn shanghai_timestamp(epoch_secs: i64) -> String {
     let t = epoch_secs + 8 * 3600;
-    let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    let (y, m, d) = crate::civil_from_days(t.div_euclid(86_400));
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 

@@ -63,6 +63,11 @@ pub enum Command {
     CertSn(cmd::cert_sn::Args),
     /// Benchmark the query endpoint (an embedded sandbox unless --endpoint)
     Bench(cmd::bench::Args),
+    /// Re-check a receipt written by `jobworth query --receipt` offline
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
     /// Check a `jobworth query` configuration offline (and the clock against --endpoint) before Alipay refuses it
     Doctor(Box<cmd::doctor::Args>),
 }
@@ -118,6 +123,12 @@ pub enum PictureCommand {
 pub enum PositionCommand {
     /// Publish the jobworth_position_info read from a JSON file
     Add(Box<cmd::family::PositionAddArgs>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Verify a receipt's signature with the Alipay public key (or certificate and root) and print the verified body
+    Verify(cmd::receipt::VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -71,6 +71,22 @@ impl CliError {
         Self::new(Exit::Failure, message)
     }
 
+    /// Prints this error as the `--json` error object with `code` (nothing for a silent error,
+    /// whose command printed its own).
+    pub fn print_json(&self, code: &str) {
+        if let Some(message) = &self.message {
+            crate::output::ErrorJson {
+                code,
+                message,
+                hint: self.hint.as_deref(),
+                exit: self.exit.code(),
+                http_status: None,
+                trace_id: None,
+            }
+            .print();
+        }
+    }
+
     /// The command has already printed everything the user needs; only the status remains.
     pub fn silent(exit: Exit) -> Self {
         CliError { exit, message: None, hint: None }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 
-use crate::cli::{Cli, Command, JobDataCommand, KeysCommand, PictureCommand, PositionCommand};
+use crate::cli::{Cli, Command, JobDataCommand, KeysCommand, PictureCommand, PositionCommand, ReceiptCommand};
 use crate::error::CliError;
 
 fn main() -> ExitCode {
@@ -57,6 +57,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::Keys { command: KeysCommand::Fingerprint(args) } => cmd::keys::fingerprint(args),
         Command::Doctor(args) => cmd::doctor::run(args).await,
         Command::CertSn(args) => cmd::cert_sn::run(args),
+        Command::Receipt { command: ReceiptCommand::Verify(args) } => cmd::receipt::verify(args),
         Command::Bench(args) => cmd::bench::run(args).await,
     }
 }

@@ -4,10 +4,11 @@
 //!   terminal tokens while the sandbox process is SIGKILLed and restarted on the same data dir 3
 //!   times; from every answer received, no token got `SUCCESS` twice, and every `SUCCESS` a client
 //!   received is still consumed after the last restart (`TOKEN_INVALID`).
-//! * `two_processes_on_one_data_dir_consume_each_token_once`: two sandbox processes share one data
-//!   dir under concurrent load; every token succeeds exactly once in total.
+//! * `two_processes_on_one_store_consume_each_token_once`: two sandbox processes share one store
+//!   under concurrent load; every token succeeds exactly once in total.
 //!
-//! Both print their figures (RELIABILITY.md records them).
+//! Each runs on both stores (SQLite under the data dir, PostgreSQL) and prints its figures
+//! (RELIABILITY.md records them).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,6 +20,7 @@ use jobworth_testkit::app::{new_token, query_target, register, App};
 use jobworth_testkit::http::http;
 use jobworth_testkit::process::SandboxProcess;
 use jobworth_testkit::signed::{signed_get, Answer};
+use jobworth_testkit::stores::{StoreKind, TestStore};
 use tokio::task::JoinSet;
 
 /// The binary under test (only this crate's tests know where it is).
@@ -176,14 +178,14 @@ fn tally(answers: &[(usize, Answer)], tokens: usize) -> (Vec<Tally>, usize) {
     (per, answered)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn kill_9_and_restart_never_answer_a_token_twice() {
+async fn kill_9_and_restart_never_answer_a_token_twice(kind: StoreKind) {
     const BATCHES: usize = 4;
     const PER_BATCH: usize = 50;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("state");
+    let store = TestStore::new(kind);
+    let (data, envs) = (store.data_dir().join("state"), store.envs());
     let started = Instant::now();
-    let mut proc = SandboxProcess::start_on(BIN, &data, &dir.path().join("sandbox-0.log"), &[]);
+    let mut proc = SandboxProcess::start_on(BIN, &data, &dir.path().join("sandbox-0.log"), &envs);
     let http = http();
     let app = register(&http, &proc.base_url, "2021000000000001", &PrivateKey::generate().unwrap(), None).await;
     let load = Arc::new(Load {
@@ -213,7 +215,7 @@ async fn kill_9_and_restart_never_answer_a_token_twice() {
         tokio::time::sleep(Duration::from_millis(rng.below(40) as u64)).await;
         proc.kill9();
         restarts += 1;
-        proc = SandboxProcess::start_on(BIN, &data, &dir.path().join(format!("sandbox-{restarts}.log")), &[]);
+        proc = SandboxProcess::start_on(BIN, &data, &dir.path().join(format!("sandbox-{restarts}.log")), &envs);
         *load.bases.write().unwrap() = vec![proc.base_url.clone()];
     }
     load.stop.store(true, Ordering::Relaxed);
@@ -250,7 +252,7 @@ async fn kill_9_and_restart_never_answer_a_token_twice() {
 
     let no_answer: usize = per.iter().map(|t| t.no_answer).sum();
     let figures = format!(
-        "crash-safety figures: tokens={} processes={} restarts(SIGKILL)={restarts} clients={CLIENTS} \
+        "crash-safety figures: store={kind:?} tokens={} processes={} restarts(SIGKILL)={restarts} clients={CLIENTS} \
          requests={} answers={answered} no_answer={no_answer} success_acknowledged={acked} \
          consumed_with_lost_answer={lost_ack} unconsumed_until_final_check={unconsumed} duplicates={} \
          acknowledged_lost=0 elapsed={:.1}s",
@@ -270,14 +272,14 @@ async fn kill_9_and_restart_never_answer_a_token_twice() {
     assert!(no_answer > 0, "no request was cut by a kill: the kills did not land under load");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_processes_on_one_data_dir_consume_each_token_once() {
+async fn two_processes_on_one_store_consume_each_token_once(kind: StoreKind) {
     const TOKENS: usize = 100;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("state");
+    let store = TestStore::new(kind);
+    let (data, envs) = (store.data_dir().join("state"), store.envs());
     let started = Instant::now();
-    let a = SandboxProcess::start_on(BIN, &data, &dir.path().join("a.log"), &[]);
-    let b = SandboxProcess::start_on(BIN, &data, &dir.path().join("b.log"), &[]);
+    let a = SandboxProcess::start_on(BIN, &data, &dir.path().join("a.log"), &envs);
+    let b = SandboxProcess::start_on(BIN, &data, &dir.path().join("b.log"), &envs);
     assert_ne!(a.base_url, b.base_url);
     let http = http();
     // Registered through A, used through both: the state is shared, not per process.
@@ -328,7 +330,7 @@ async fn two_processes_on_one_data_dir_consume_each_token_once() {
         per.iter().enumerate().filter(|(_, t)| t.success != 1).map(|(i, t)| (i, t.success)).collect();
     assert!(wrong.is_empty(), "tokens not answered SUCCESS exactly once (index, successes): {wrong:?}");
     let figures = format!(
-        "multi-process figures: processes=2 tokens={} clients={CLIENTS} answers={answered} successes={} \
+        "multi-process figures: store={kind:?} processes=2 tokens={} clients={CLIENTS} answers={answered} successes={} \
          token_invalid={} duplicates=0 elapsed={:.1}s",
         tokens.len(),
         per.iter().map(|t| t.success).sum::<usize>(),
@@ -339,4 +341,9 @@ async fn two_processes_on_one_data_dir_consume_each_token_once() {
     eprintln!("{figures}");
     a.stop();
     b.stop();
+}
+
+jobworth_testkit::store_tests! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)] kill_9_and_restart_never_answer_a_token_twice,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)] two_processes_on_one_store_consume_each_token_once,
 }

@@ -3,7 +3,7 @@
 //! full flow (keys, order string, desk, queries in key, certificate and AES mode) and of its error
 //! paths (consumed token, wrong and malformed `cert_no`, wrong AES key, another app's key, a
 //! truncated key file, an unreachable endpoint), plus `jobworth demo`, holds no private key, AES
-//! key or full `cert_no`.
+//! key or full `cert_no`; and a sandbox on PostgreSQL never shows the database URL's password.
 
 use std::path::Path;
 use std::process::Output;
@@ -305,4 +305,44 @@ async fn logs_of_a_full_flow_and_its_error_paths_hold_no_secret() {
         logs.len(),
         secrets.len()
     );
+}
+
+/// A password in `--database` / `JOBWORTH_DATABASE_URL` never reaches the output: the startup line
+/// names the store as `postgresql (HOST:PORT/DB)`, at `RUST_LOG=debug` too, and so does the error
+/// of a server that cannot be reached.
+#[test]
+fn the_database_password_stays_out_of_the_output() {
+    use std::io::{BufRead, BufReader};
+    const PASSWORD: &str = "pw-5e1f-not-for-logs";
+    let db = jobworth_testkit::postgres::TestDatabase::new();
+    // The test server trusts loopback, so the password is never asked for: only shown, or not.
+    let url = db.url().replacen("://postgres@", &format!("://postgres:{PASSWORD}@"), 1);
+    assert!(url.contains(PASSWORD), "{url}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = jobworth(BIN)
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--data", path(&dir.path().join("state"))])
+        .env("JOBWORTH_DATABASE_URL", &url)
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = lines.next().unwrap().unwrap();
+    let store = lines.next().unwrap().unwrap();
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let all = format!("{listening}\n{store}\n{}", text(&out));
+    assert!(listening.starts_with("listening on http://127.0.0.1:"), "{listening}");
+    let name = db.url().rsplit('/').next().unwrap();
+    assert!(store.starts_with("store: postgresql (127.0.0.1:") && store.ends_with(&format!("/{name})")), "{store}");
+    assert!(!all.contains(PASSWORD), "{all}");
+    assert!(all.contains("store=postgresql (127.0.0.1:"), "the log names the store too: {all}");
+    assert!(!dir.path().join("state").join(jobworth_sandbox::DB_FILE).exists(), "no SQLite file with --database");
+
+    let unreachable = format!("postgres://postgres:{PASSWORD}@127.0.0.1:1/nothing");
+    let (out, code) = run(&["sandbox", "--listen", "127.0.0.1:0", "--database", &unreachable]);
+    let shown = text(&out);
+    assert_ne!(code, 0, "{shown}");
+    assert!(shown.contains("postgresql (127.0.0.1:1/nothing)") && !shown.contains(PASSWORD), "{shown}");
 }

@@ -10,8 +10,12 @@ use std::time::Duration;
 pub struct Config {
     /// Address to bind (`--listen`, default `127.0.0.1:8340`); port 0 picks a free port.
     pub listen: SocketAddr,
-    /// Directory holding the SQLite state (`--data`, default `./.jobworth-sandbox`).
+    /// Directory holding the SQLite state (`--data`, default `./.jobworth-sandbox`); unused when
+    /// `database` is set.
     pub data_dir: PathBuf,
+    /// A PostgreSQL URL (`--database`, `postgres://USER@HOST:PORT/DB`): the state is kept there,
+    /// shared by every sandbox started on it, instead of under `data_dir`.
+    pub database: Option<String>,
     /// Accepted clock skew of a request's `timestamp`, either way (`--timestamp-window`, default 15 min).
     /// Nonces are remembered for this long.
     pub timestamp_window: Duration,
@@ -70,6 +74,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8340)),
             data_dir: PathBuf::from(".jobworth-sandbox"),
+            database: None,
             timestamp_window: Duration::from_secs(900),
             token_ttl: Duration::from_secs(300),
             unsigned_errors: false,
@@ -87,6 +92,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
+            .field("database", &self.database.as_ref().map(|_| self.store()))
             .field("timestamp_window", &self.timestamp_window)
             .field("token_ttl", &self.token_ttl)
             .field("unsigned_errors", &self.unsigned_errors)
@@ -96,6 +102,17 @@ impl fmt::Debug for Config {
             .field("default_cert_type", &self.default_cert_type)
             .field("limits", &self.limits)
             .finish()
+    }
+}
+
+impl Config {
+    /// The store in words, as the startup line shows it: `sqlite (DIR/sandbox.db)` or
+    /// `postgresql (HOST:PORT/DB)`, never a password.
+    pub fn store(&self) -> String {
+        match crate::store::Location::new(&self.data_dir, self.database.as_deref()) {
+            Ok(location) => location.to_string(),
+            Err(_) => "postgresql (<invalid URL>)".to_owned(),
+        }
     }
 }
 
@@ -116,5 +133,8 @@ mod tests {
         assert_eq!(c.limits.max_connections, 1024);
         assert_eq!(c.limits.request_log, 1000);
         assert!(!format!("{c:?}").contains("s3cret"));
+        let c = Config { database: Some("postgres://u:pa55word@db.example:5433/sb?password=pa55word".into()), ..c };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("pa55word") && shown.contains("postgresql (db.example:5433/sb)"), "{shown}");
     }
 }

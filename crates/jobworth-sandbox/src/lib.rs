@@ -4,7 +4,8 @@
 //!   gateway would (signed responses, certificate mode, AES, single-use tokens);
 //! * the control plane under `/sandbox/…`, the acceptance desk page `GET /desk?<order string>`, and
 //!   an index of the sandbox at `/`;
-//! * state in SQLite under the data dir, shared safely by several processes.
+//! * state in SQLite under the data dir, shared safely by several processes, or in a PostgreSQL
+//!   database (`Config::database`), shared by several instances on several machines.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -141,7 +142,7 @@ fn strip_client_trace_id(mut req: Request) -> Request {
 pub struct Sandbox;
 
 impl Sandbox {
-    /// Binds `cfg.listen`, opens the data dir (migrating it, creating keys and CA on first
+    /// Binds `cfg.listen`, opens the store (migrating it, creating keys and CA on first
     /// start) and serves until [`RunningSandbox::shutdown`].
     pub async fn start(cfg: Config) -> Result<RunningSandbox, StartError> {
         let listener =

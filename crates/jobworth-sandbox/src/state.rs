@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::ca::{self, CaError, SandboxKeys};
 use crate::config::Config;
 use crate::requests::RequestLog;
-use crate::store::{Store, StoreError};
+use crate::store::{Location, Store, StoreError};
 
 /// Starting the sandbox failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +39,8 @@ pub(crate) struct Inner {
     pub store: Store,
     pub keys: SandboxKeys,
     pub base_url: String,
+    /// Where the state is kept (shown at startup).
+    pub location: Location,
     /// The signed requests this process answered, newest last.
     pub requests: RequestLog,
 }
@@ -53,7 +55,7 @@ pub fn base_url_for(addr: SocketAddr) -> String {
 }
 
 impl AppState {
-    /// Opens the data dir (creating the database, keys and CA on first use). Links it renders
+    /// Opens the store (creating the schema, keys and CA on first use). Links it renders
     /// (desk URLs) use `cfg.listen` as the base URL.
     pub async fn open(cfg: Config) -> Result<Self, StartError> {
         let base = base_url_for(cfg.listen);
@@ -61,7 +63,8 @@ impl AppState {
     }
 
     pub(crate) async fn open_with_base(cfg: Config, base_url: String) -> Result<Self, StartError> {
-        let store = Store::open(&cfg.data_dir).await?;
+        let location = Location::new(&cfg.data_dir, cfg.database.as_deref())?;
+        let store = Store::open(&location).await?;
         let row = match store.keys().await? {
             Some(row) => row,
             None => {
@@ -74,9 +77,16 @@ impl AppState {
             }
         };
         let keys = SandboxKeys::load(&row)?;
+        tracing::info!(store = %location, "store open");
         tracing::info!(alipay_cert_sn = %keys.alipay_cert_sn, root_cert_sn = %keys.root_cert_sn, "sandbox keys ready");
         let requests = RequestLog::new(cfg.limits.request_log);
-        Ok(AppState { inner: Arc::new(Inner { cfg, store, keys, base_url, requests }) })
+        Ok(AppState { inner: Arc::new(Inner { cfg, store, keys, base_url, location, requests }) })
+    }
+
+    /// Where the state is kept: `sqlite (DIR/sandbox.db)` or `postgresql (HOST:PORT/DB)`, never
+    /// a password.
+    pub fn store_location(&self) -> String {
+        self.inner.location.to_string()
     }
 
     /// The configuration.

@@ -1,14 +1,15 @@
-//! Single-use tokens under concurrency (one process, two instances on one data dir) and
-//! state surviving a restart.
+//! Single-use tokens under concurrency (one process, two instances on one store) and state
+//! surviving a restart, on each store (SQLite under the data dir, PostgreSQL).
 
 use std::sync::Arc;
 
 use jobworth_sandbox::Sandbox;
 use jobworth_testkit::app::{dim_query, teacher_query, App};
 use jobworth_testkit::fixtures::{app_key, APP_ID as APP, TEACHER_USER};
-use jobworth_testkit::sandbox::{client, config, start, Harness};
+use jobworth_testkit::sandbox::{client, Harness};
 use jobworth_testkit::sdk::{exact_query, key_builder};
 use jobworth_testkit::signed::{order_string, Req};
+use jobworth_testkit::stores::{StoreKind, TestStore};
 use serde_json::json;
 
 /// Fires `n` SDK queries at one token, spread round-robin over `targets`, released together;
@@ -40,9 +41,15 @@ async fn storm(targets: &[&Harness], app: &App, conn: &str, tok: &str, n: usize)
     (ok, invalid, other)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixty_four_concurrent_queries_exactly_one_wins() {
-    let h = start().await;
+/// A sandbox on `store`, with a data dir of its own for the harness to hold.
+async fn start_on(store: &TestStore) -> Harness {
+    let sandbox = Sandbox::start(store.config()).await.unwrap();
+    Harness { sandbox, dir: tempfile::tempdir().unwrap(), http: client() }
+}
+
+async fn sixty_four_concurrent_queries_exactly_one_wins(kind: StoreKind) {
+    let store = TestStore::new(kind);
+    let h = start_on(&store).await;
     let app = h.register(APP, &app_key(), None).await;
     for round in 0..2 {
         let conn = format!("conn-{round}");
@@ -54,13 +61,10 @@ async fn sixty_four_concurrent_queries_exactly_one_wins() {
     h.sandbox.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_instances_on_one_data_dir_share_keys_and_tokens() {
-    // Both start at once on a fresh dir: one schema, one key set.
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = tokio::join!(Sandbox::start(config(dir.path())), Sandbox::start(config(dir.path())));
-    let a = Harness { sandbox: a.unwrap(), dir, http: client() };
-    let b = Harness { sandbox: b.unwrap(), dir: tempfile::tempdir().unwrap(), http: client() };
+async fn two_instances_on_one_store_share_keys_and_tokens(kind: StoreKind) {
+    // Both start at once on a fresh store: one schema, one key set.
+    let store = TestStore::new(kind);
+    let (a, b) = tokio::join!(start_on(&store), start_on(&store));
     assert_ne!(a.sandbox.local_addr(), b.sandbox.local_addr());
     assert_eq!(a.sandbox.state().alipay_public_key_pem(), b.sandbox.state().alipay_public_key_pem());
     assert_eq!(a.sandbox.state().alipay_cert(), b.sandbox.state().alipay_cert());
@@ -86,10 +90,9 @@ async fn two_instances_on_one_data_dir_share_keys_and_tokens() {
     b.sandbox.shutdown().await;
 }
 
-#[tokio::test]
-async fn state_survives_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = Harness { sandbox: Sandbox::start(config(dir.path())).await.unwrap(), dir, http: client() };
+async fn state_survives_a_restart(kind: StoreKind) {
+    let store = TestStore::new(kind);
+    let first = start_on(&store).await;
     let app = first.register(APP, &app_key(), Some(alipay_v3::aes::AesKey::generate())).await;
     let reg = app.registration.clone();
     first.authenticate(&app, "conn-used", "tok", "teacher").await;
@@ -102,10 +105,9 @@ async fn state_survives_a_restart() {
     let replay = Req { nonce: Some(nonce), ..Req::query(&teacher_query("x", "y")) };
     first.send(&app, &replay).await;
     let pem_before = first.sandbox.state().alipay_public_key_pem().to_string();
-    let Harness { sandbox, dir, .. } = first;
-    sandbox.shutdown().await;
+    first.sandbox.shutdown().await;
 
-    let second = Harness { sandbox: Sandbox::start(config(dir.path())).await.unwrap(), dir, http: client() };
+    let second = start_on(&store).await;
     let s = second.sandbox.state();
     assert_eq!(s.alipay_public_key_pem(), pem_before);
     assert_eq!(s.alipay_cert().1, reg["alipay_cert_sn"].as_str().unwrap());
@@ -141,8 +143,9 @@ async fn state_survives_a_restart() {
     // Nonces are remembered too.
     let r = second.send(&app, &replay).await;
     assert!(r.json()["message"].as_str().unwrap().contains("replay"));
-    // The database file is where the brief says.
-    assert!(second.dir.path().join(jobworth_sandbox::DB_FILE).exists());
+    // The database file is where the brief says; on PostgreSQL the data dir is not used.
+    let file = store.data_dir().join(jobworth_sandbox::DB_FILE);
+    assert_eq!(file.exists(), kind == StoreKind::Sqlite);
     second.sandbox.shutdown().await;
 }
 
@@ -152,16 +155,11 @@ fn dim(conn_key: &str) -> Req {
 }
 
 /// A sandbox keeps apps and desks in memory between queries; writes made by another process on
-/// the same data dir must be seen by the very next query.
-#[tokio::test]
-async fn copies_kept_in_memory_follow_another_instances_writes() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = Harness { sandbox: Sandbox::start(config(dir.path())).await.unwrap(), dir, http: client() };
-    let b = Harness {
-        sandbox: Sandbox::start(config(a.dir.path())).await.unwrap(),
-        dir: tempfile::tempdir().unwrap(),
-        http: client(),
-    };
+/// the same store must be seen by the very next query.
+async fn copies_kept_in_memory_follow_another_instances_writes(kind: StoreKind) {
+    let store = TestStore::new(kind);
+    let a = start_on(&store).await;
+    let b = start_on(&store).await;
     let old = a.register(APP, &app_key(), None).await;
     let alipay = old.alipay_public_key();
     let desk = a.authenticate(&old, "conn", "tok", "pending").await;
@@ -196,4 +194,11 @@ async fn copies_kept_in_memory_follow_another_instances_writes() {
     assert_eq!(a.send(&old, &dim("conn-2")).await.json()["identity_result"], "WAITING_VERIFY");
     a.sandbox.shutdown().await;
     b.sandbox.shutdown().await;
+}
+
+jobworth_testkit::store_tests! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)] sixty_four_concurrent_queries_exactly_one_wins,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)] two_instances_on_one_store_share_keys_and_tokens,
+    #[tokio::test] state_survives_a_restart,
+    #[tokio::test] copies_kept_in_memory_follow_another_instances_writes,
 }

@@ -9,6 +9,8 @@
 //! * [`http`]: answers as the tests read them, and plain requests through reqwest;
 //! * [`raw`]: byte-exact HTTP/1.1 over a socket, client side;
 //! * [`raw_server`]: a socket server that sees requests byte for byte and can misbehave;
+//! * [`stores`], [`postgres`]: the two stores, a fresh PostgreSQL database per test, and
+//!   [`store_tests!`] to run a test on both;
 //! * [`mock`]: a wiremock gateway that verifies requests and signs answers like Alipay;
 //! * [`sdk`]: `jobworth::Client` builders for a registered app.
 //!
@@ -18,9 +20,11 @@ pub mod app;
 pub mod fixtures;
 pub mod http;
 pub mod mock;
+pub mod postgres;
 pub mod process;
 pub mod raw;
 pub mod raw_server;
 pub mod sandbox;
 pub mod sdk;
 pub mod signed;
+pub mod stores;

@@ -31,7 +31,9 @@ pub const ALIPAY_VARS: [&str; 8] = [
 /// developer's ALIPAY_* settings cannot change a test's meaning.
 pub fn jobworth(bin: impl AsRef<Path>) -> Command {
     let mut cmd = Command::new(bin.as_ref());
-    for var in ALIPAY_VARS.iter().chain(&["RUST_LOG", "ALIPAY_APP_AUTH_TOKEN", "ALIPAY_CERT_NO"]) {
+    for var in
+        ALIPAY_VARS.iter().chain(&["RUST_LOG", "ALIPAY_APP_AUTH_TOKEN", "ALIPAY_CERT_NO", "JOBWORTH_DATABASE_URL"])
+    {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1");
@@ -333,6 +335,14 @@ pub fn query_cmd(sandbox: &SandboxProcess, app: &AppFiles, auth: &Authorization)
 pub fn key_query(sandbox: &SandboxProcess, app: &AppFiles, auth: &Authorization) -> Command {
     let mut cmd = query_cmd(sandbox, app, auth);
     cmd.arg("--alipay-public-key").arg(&app.alipay_public_key);
+    cmd
+}
+
+/// [`query_cmd`] in certificate mode with the registration's three certificates.
+pub fn cert_query(sandbox: &SandboxProcess, app: &AppFiles, auth: &Authorization) -> Command {
+    let mut cmd = query_cmd(sandbox, app, auth);
+    cmd.arg("--app-cert").arg(&app.app_cert).arg("--alipay-cert").arg(&app.alipay_cert);
+    cmd.arg("--alipay-root-cert").arg(&app.alipay_root_cert);
     cmd
 }
 

@@ -321,12 +321,19 @@ impl AuthenticationQuery {
 
     /// Signs and sends the query, verifies (and decrypts) the answer and parses it.
     pub async fn send(self) -> Result<AuthenticationResult, Error> {
+        self.send_with_receipt().await.map(|(result, _)| result)
+    }
+
+    /// [`send`](Self::send), also returning the answer's [`Receipt`](crate::Receipt) (an error
+    /// about a signed answer carries its receipt: [`Error::receipt`]).
+    pub async fn send_with_receipt(self) -> Result<(AuthenticationResult, crate::Receipt), Error> {
         if self.strict {
             self.validate()
                 .map_err(|e| Error::from(NotSentError::invalid(format!("invalid query parameter: {e}"), None)))?;
         }
-        let tokens = &self.client.inner.tokens;
-        let token = tokens.key(self.conn_key.as_deref(), self.once_token.as_deref());
+        let tokens = &*self.client.inner.tokens;
+        let token =
+            self.once_token.as_deref().map(|t| token::TokenKey::new(self.client.app_id(), self.conn_key.as_deref(), t));
         let query: Vec<(String, String)> =
             self.pairs().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let call = Call {
@@ -340,7 +347,18 @@ impl AuthenticationQuery {
             max_retries: None,
             retry: token::retry_policy(self.retry_ambiguous),
         };
-        let raw = self.client.execute_with(call, |result| tokens.settle(token, result)).await?;
+        let settle = token::TokenSettle { ledger: tokens, key: token, spent: token::QUERY_SPENT };
+        let token = settle.key.as_ref();
+        let raw = match self.client.execute_with(call, &settle).await {
+            Ok(raw) => raw,
+            Err(e) => {
+                if matches!(e, Error::ReceiptNotStored(_)) {
+                    // Settled already; a result the caller holds but could not store still spends the token.
+                    token::remember_ambiguous(tokens, token, &e).await;
+                }
+                return Err(e);
+            }
+        };
         let result = if raw.status.is_success() {
             serde_json::from_slice::<AuthenticationResult>(&raw.body)
                 .map_err(|e| raw.decode_error(format!("not an authentication result: {}", json_error_text(&e))))
@@ -350,8 +368,8 @@ impl AuthenticationQuery {
         };
         if let Err(e) = &result {
             // The answer was verified, so a terminal result may have been consumed with it.
-            tokens.remember_ambiguous(token, e);
+            token::remember_ambiguous(tokens, token, e).await;
         }
-        result
+        result.map(|r| (r, crate::Receipt::clone(&raw.receipt)))
     }
 }

@@ -16,11 +16,13 @@ use tracing::Instrument;
 use crate::config::{parse_endpoint, ClientBuilder, Credentials};
 use crate::error::{
     chain_text, mask_id_numbers, scrub, ApiError, ConfigError, DecryptionError, Error, Link, MaybeSentError,
-    MaybeSentKind, NotSentError, NotSentKind, RequestInfo, ResponseInfo, Source, VerificationError, VerificationKind,
-    WrongEnvironment,
+    MaybeSentKind, NotSentError, NotSentKind, ReceiptNotStoredError, RequestInfo, ResponseInfo, Source,
+    VerificationError, VerificationKind, WrongEnvironment,
 };
 use crate::request::RawResponse;
-use crate::token::TokenLedger;
+use crate::sink::ReceiptSink;
+use crate::token::{BoxFuture, MemoryLedger, TokenLedger};
+use alipay_v3::receipt::Receipt;
 use jobworth_wire::ErrorCode;
 
 const USER_AGENT: &str = concat!("jobworth-rust/", env!("CARGO_PKG_VERSION"));
@@ -71,7 +73,8 @@ pub(crate) struct Inner {
     pub(crate) response_time_window: Duration,
     pub(crate) max_response_bytes: usize,
     /// What the typed queries remember between calls.
-    pub(crate) tokens: TokenLedger,
+    pub(crate) tokens: Arc<dyn TokenLedger>,
+    pub(crate) receipt_sink: Option<Arc<dyn ReceiptSink>>,
 }
 
 impl fmt::Debug for Client {
@@ -103,6 +106,20 @@ impl Retry {
     /// The generic call: answers are always repeatable, lost attempts only when idempotent.
     pub(crate) fn generic(idempotent: bool) -> Self {
         Retry { unanswered: idempotent, ambiguous_answers: true }
+    }
+}
+
+/// A typed call's bookkeeping of each attempt's outcome, which may also change it.
+pub(crate) trait Settle: Sync {
+    fn settle(&self, result: Result<RawResponse, Error>) -> BoxFuture<'_, Result<RawResponse, Error>>;
+}
+
+/// The generic call keeps no books.
+struct NoSettle;
+
+impl Settle for NoSettle {
+    fn settle(&self, result: Result<RawResponse, Error>) -> BoxFuture<'_, Result<RawResponse, Error>> {
+        Box::pin(std::future::ready(result))
     }
 }
 
@@ -205,7 +222,8 @@ impl Client {
                 retry_backoff: b.retry_backoff,
                 response_time_window: b.response_time_window,
                 max_response_bytes: b.max_response_bytes,
-                tokens: TokenLedger::default(),
+                tokens: b.token_ledger.unwrap_or_else(|| Arc::new(MemoryLedger::default())),
+                receipt_sink: b.receipt_sink,
             }),
         })
     }
@@ -318,16 +336,18 @@ impl Client {
 
     /// Runs a call with the retry policy. The only way anything is sent.
     pub(crate) async fn execute(&self, call: Call) -> Result<RawResponse, Error> {
-        self.execute_with(call, |result| result).await
+        self.execute_with(call, &NoSettle).await
     }
 
     /// [`execute`](Self::execute), handing each attempt's outcome to `settle` before the retry
-    /// decision: a typed call's own bookkeeping, which may also change the outcome.
-    pub(crate) async fn execute_with(
-        &self,
-        call: Call,
-        settle: impl Fn(Result<RawResponse, Error>) -> Result<RawResponse, Error>,
-    ) -> Result<RawResponse, Error> {
+    /// decision: a typed call's own bookkeeping, which may also change the outcome. The final
+    /// outcome's receipt goes to the receipt sink before it is returned.
+    pub(crate) async fn execute_with(&self, call: Call, settle: &dyn Settle) -> Result<RawResponse, Error> {
+        let outcome = self.run_attempts(call, settle).await;
+        self.deliver(outcome).await
+    }
+
+    async fn run_attempts(&self, call: Call, settle: &dyn Settle) -> Result<RawResponse, Error> {
         let prepared = self.prepare(&call)?;
         let max_retries = call.max_retries.unwrap_or(self.inner.max_retries);
         let mut info = RequestInfo {
@@ -351,7 +371,7 @@ impl Client {
                 trace_id = tracing::field::Empty,
             );
             let result = self.attempt(&prepared, &info).instrument(span).await;
-            let result = settle(result);
+            let result = settle.settle(result).await;
             let err = match result {
                 Ok(r) => return Ok(r),
                 Err(e) => e,
@@ -363,6 +383,27 @@ impl Client {
             let delay = backoff(self.inner.retry_backoff, info.attempts);
             tracing::warn!(error = %err, attempt = info.attempts, ?delay, "retrying with a freshly signed request");
             tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Stores the receipt of `outcome`'s signed answer, if any, with the sink, if any.
+    async fn deliver(&self, outcome: Result<RawResponse, Error>) -> Result<RawResponse, Error> {
+        let Some(sink) = &self.inner.receipt_sink else { return outcome };
+        let receipt = match &outcome {
+            Ok(r) => Receipt::clone(&r.receipt),
+            Err(e) => match e.receipt() {
+                Some(r) => r.clone(),
+                None => return outcome,
+            },
+        };
+        match sink.store(&receipt).await {
+            Ok(()) => outcome,
+            Err(e) => {
+                tracing::warn!(error = %e, "the receipt sink failed; the outcome is returned inside the error");
+                let message = e.to_string();
+                let source: Source = Arc::from(e);
+                Err(Error::from(ReceiptNotStoredError { receipt, outcome, message, source: Some(source) }))
+            }
         }
     }
 
@@ -488,6 +529,21 @@ impl Client {
         p: &Prepared,
     ) -> Result<RawResponse, Error> {
         let response = || ResponseInfo::new(status, trace_id.clone(), headers.clone(), info.clone());
+        // The receipt of an answer whose signature verified: what it covers, as received.
+        let receipt_of = |signed: Signed<'_>| {
+            let ciphertext = p.encrypted && status.is_success() && !body.is_empty();
+            Arc::new(Receipt::new(
+                info.method.as_str(),
+                &p.request_uri,
+                status.as_u16(),
+                signed.timestamp,
+                signed.nonce,
+                signed.signature,
+                signed.sn,
+                ciphertext,
+                body,
+            ))
+        };
         let verification = |kind| {
             tracing::warn!(?kind, status = status.as_u16(), "answer failed verification");
             let environment = match kind {
@@ -497,30 +553,45 @@ impl Client {
             Error::from(VerificationError { kind, response: response(), body: body.to_vec(), environment })
         };
         if status.as_u16() < 400 {
-            self.verify(&headers, body).map_err(verification)?;
+            let receipt = receipt_of(self.verify(&headers, body).map_err(verification)?);
             tracing::debug!(status = status.as_u16(), "answer verified");
-            let body = if p.encrypted && status.is_success() && !body.is_empty() {
-                self.decrypt(body).map_err(|source| Error::from(DecryptionError { source, response: response() }))?
+            let body = if receipt.encrypted {
+                self.decrypt(body).map_err(|source| {
+                    Error::from(DecryptionError { source, response: response().with_receipt(Some(receipt.clone())) })
+                })?
             } else {
                 body.to_vec()
             };
-            return Ok(RawResponse { status, headers, body, trace_id, request: info.clone(), encrypted: p.encrypted });
+            return Ok(RawResponse {
+                status,
+                headers,
+                body,
+                trace_id,
+                request: info.clone(),
+                encrypted: p.encrypted,
+                receipt,
+            });
         }
 
         // Like the Java/PHP SDKs: an error answer is verified when it carries a signature.
         let signature = headers.get(h::SIGNATURE).and_then(|v| v.to_str().ok()).filter(|s| !s.is_empty());
-        let signed = match signature {
+        let receipt = match signature {
             Some(s) if s != "null" => {
-                self.verify(&headers, body).map_err(verification)?;
+                let receipt = receipt_of(self.verify(&headers, body).map_err(verification)?);
                 // Alipay signs the body, not the status: a signed success relabelled as an error
                 // would otherwise look like a refusal that consumed nothing.
                 if !is_error_body(body) {
-                    return Err(verification(VerificationKind::NotAnErrorBody));
+                    let Error::Verification(mut v) = verification(VerificationKind::NotAnErrorBody) else {
+                        unreachable!("verification() builds a verification error")
+                    };
+                    v.response = v.response.with_receipt(Some(receipt));
+                    return Err(Error::Verification(v));
                 }
-                true
+                Some(receipt)
             }
-            _ => false,
+            _ => None,
         };
+        let signed = receipt.is_some();
         let (code, message, links) = parse_error_body(body);
         // Servers echo request data in their error text: what reaches a log is masked.
         let message = scrub(&message, &p.secrets);
@@ -534,7 +605,7 @@ impl Client {
             .collect();
         tracing::debug!(status = status.as_u16(), code = %code, "API error");
         Err(Error::from(ApiError {
-            response: ResponseInfo::new(status, trace_id, headers, info.clone()),
+            response: ResponseInfo::new(status, trace_id, headers, info.clone()).with_receipt(receipt),
             code,
             message,
             links,
@@ -550,7 +621,7 @@ impl Client {
         WrongEnvironment::between(c.alipay_cert_authority()?, self.inner.loopback)
     }
 
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerificationKind> {
+    fn verify<'h>(&self, headers: &'h HeaderMap, body: &[u8]) -> Result<Signed<'h>, VerificationKind> {
         fn get<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<Option<&'a str>, VerificationKind> {
             match headers.get(name) {
                 None => Ok(None),
@@ -561,8 +632,9 @@ impl Client {
             }
         }
         // Node checks the SN before the signature; an unknown certificate is refused outright.
+        let sn = get(headers, h::SN)?;
         if let Credentials::Certificates(c) = &self.inner.credentials {
-            if let Some(sn) = get(headers, h::SN)? {
+            if let Some(sn) = sn {
                 if sn != c.alipay_cert_sn {
                     return Err(VerificationKind::SnMismatch {
                         expected: c.alipay_cert_sn.clone(),
@@ -577,7 +649,8 @@ impl Client {
         verify::verify_response(self.inner.credentials.alipay_public_key(), timestamp, nonce, body, signature)
             .map_err(|_| VerificationKind::BadSignature)?;
         // The signature covers the timestamp, so a recorded answer cannot be made fresh.
-        check_timestamp(timestamp, alipay_v3::now_millis(), self.inner.response_time_window)
+        check_timestamp(timestamp, alipay_v3::now_millis(), self.inner.response_time_window)?;
+        Ok(Signed { timestamp, nonce, signature, sn })
     }
 
     fn decrypt(&self, body: &[u8]) -> Result<Vec<u8>, AesError> {
@@ -585,6 +658,15 @@ impl Client {
         let text = std::str::from_utf8(body).map_err(|_| AesError::Base64)?;
         aes.decrypt(text)
     }
+}
+
+/// The signature headers of an answer that verified.
+#[derive(Clone, Copy)]
+struct Signed<'h> {
+    timestamp: &'h str,
+    nonce: &'h str,
+    signature: &'h str,
+    sn: Option<&'h str>,
 }
 
 /// `alipay-timestamp` (epoch milliseconds; 10 digits or fewer read as seconds) within `window`

@@ -2,6 +2,7 @@
 //! ([`Credentials`]).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use alipay_v3::aes::AesKey;
@@ -9,6 +10,8 @@ use alipay_v3::cert;
 use alipay_v3::keys::{PrivateKey, PublicKey};
 
 use crate::client::Client;
+use crate::sink::ReceiptSink;
+use crate::token::TokenLedger;
 use jobworth_wire::DEFAULT_ENDPOINT;
 
 use crate::error::ConfigError;
@@ -189,6 +192,8 @@ pub struct ClientBuilder {
     pub(crate) response_time_window: Duration,
     pub(crate) max_response_bytes: usize,
     pub(crate) http: Option<reqwest::Client>,
+    pub(crate) receipt_sink: Option<Arc<dyn ReceiptSink>>,
+    pub(crate) token_ledger: Option<Arc<dyn TokenLedger>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -204,6 +209,8 @@ impl fmt::Debug for ClientBuilder {
             .field("max_retries", &self.max_retries)
             .field("response_time_window", &self.response_time_window)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("receipt_sink", &self.receipt_sink.is_some())
+            .field("shared_token_ledger", &self.token_ledger.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -225,6 +232,8 @@ impl Default for ClientBuilder {
             response_time_window: DEFAULT_RESPONSE_TIME_WINDOW,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             http: None,
+            receipt_sink: None,
+            token_ledger: None,
         }
     }
 }
@@ -378,6 +387,22 @@ impl ClientBuilder {
     /// not the one that was signed.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// Where each call stores the [`Receipt`](crate::Receipt) of its signed answer before
+    /// `send()` returns it (see [`ReceiptSink`]). Default: none (receipts are still on every
+    /// answer and signed error).
+    pub fn receipt_sink(mut self, sink: Arc<dyn ReceiptSink>) -> Self {
+        self.receipt_sink = Some(sink);
+        self
+    }
+
+    /// Where the client remembers tokens whose query was ambiguous (see [`TokenLedger`]).
+    /// Default: a [`MemoryLedger`](crate::MemoryLedger) of this client and its clones; give
+    /// the instances of a backend one shared ledger so that each knows the others' attempts.
+    pub fn token_ledger(mut self, ledger: Arc<dyn TokenLedger>) -> Self {
+        self.token_ledger = Some(ledger);
         self
     }
 

@@ -12,7 +12,9 @@ use http::{HeaderMap, Method, StatusCode};
 use serde::Serialize;
 
 use crate::config::CertificateAuthority;
+use crate::request::RawResponse;
 use crate::ErrorCode;
+use alipay_v3::receipt::Receipt;
 
 pub(crate) type Source = Arc<dyn StdError + Send + Sync>;
 
@@ -118,11 +120,23 @@ pub struct ResponseInfo {
     pub headers: HeaderMap,
     /// The call.
     pub request: RequestInfo,
+    receipt: Option<Arc<Receipt>>,
 }
 
 impl ResponseInfo {
     pub(crate) fn new(status: StatusCode, trace_id: Option<String>, headers: HeaderMap, request: RequestInfo) -> Self {
-        ResponseInfo { status, trace_id, headers, request }
+        ResponseInfo { status, trace_id, headers, request, receipt: None }
+    }
+
+    pub(crate) fn with_receipt(mut self, receipt: Option<Arc<Receipt>>) -> Self {
+        self.receipt = receipt;
+        self
+    }
+
+    /// The receipt of the answer, when its signature verified (a signed error, or a verified
+    /// answer that did not decrypt or decode).
+    pub fn receipt(&self) -> Option<&Receipt> {
+        self.receipt.as_deref()
     }
 
     /// The common end of every message: ` (trace id …, METHOD path, request id …)`, then the
@@ -147,6 +161,7 @@ impl fmt::Debug for ResponseInfo {
             .field("trace_id", &self.trace_id)
             .field("headers", &self.headers.keys().map(|k| k.as_str()).collect::<Vec<_>>())
             .field("request", &self.request)
+            .field("receipt", &self.receipt.is_some())
             .finish()
     }
 }
@@ -173,6 +188,8 @@ impl fmt::Debug for ByteCount {
 /// | [`Error::Decode`] | the verified answer is not the expected JSON | no |
 /// | [`Error::Business`] | a verified 200 answer carries a `sub_code`: the call did not do what was asked | see [`Error::is_retryable`] |
 /// | [`Error::TokenPossiblyConsumed`] | `TOKEN_INVALID` after an earlier ambiguous attempt with the same token | new step 1 needed |
+/// | [`Error::ReceiptNotStored`] | the receipt sink failed; the error holds the receipt and the outcome | handle the outcome it holds |
+/// | [`Error::Recorded`] | only as `first` of `TokenPossiblyConsumed`: an attempt another instance recorded | — |
 ///
 /// No error text ever holds key material or a full `cert_no`.
 ///
@@ -234,11 +251,20 @@ pub enum Error {
         /// spent-token code).
         last: Box<Error>,
     },
+    /// The answer was verified, but the [`ReceiptSink`](crate::ReceiptSink) failed to store its
+    /// receipt. The error holds the receipt and the outcome the call would have returned.
+    #[error(transparent)]
+    ReceiptNotStored(Box<ReceiptNotStoredError>),
+    /// An ambiguous attempt read back from a shared [`TokenLedger`](crate::TokenLedger): it was
+    /// made by another instance (or before a restart), so only its summary is known. Appears as
+    /// `first` of [`Error::TokenPossiblyConsumed`].
+    #[error(transparent)]
+    Recorded(Box<RecordedAttempt>),
 }
 
 impl Error {
     /// One line: what happened and the ids to quote, without advice.
-    fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let what = match self {
             Error::Config(e) => e.to_string(),
             Error::NotSent(e) => e.message.clone(),
@@ -257,6 +283,11 @@ impl Error {
                 format!("HTTP {} sub_code {} {}", e.response.status.as_u16(), e.code, e.message).trim_end().to_string()
             }
             Error::TokenPossiblyConsumed { last, .. } => return last.summary(),
+            Error::ReceiptNotStored(e) => match &e.outcome {
+                Ok(r) => format!("HTTP {} answer verified, receipt not stored", r.status.as_u16()),
+                Err(inner) => format!("{}; receipt not stored", inner.summary()),
+            },
+            Error::Recorded(e) => return e.summary.clone(),
         };
         let mut s = what;
         if let Some(t) = self.trace_id() {
@@ -334,7 +365,10 @@ impl Error {
             | Error::Verification(_)
             | Error::Decryption(_)
             | Error::Decode(_)
+            | Error::Recorded(_)
             | Error::TokenPossiblyConsumed { .. } => true,
+            // A verified result that the caller has in hand but did not store counts as consumed.
+            Error::ReceiptNotStored(e) => e.outcome.as_ref().err().is_none_or(Error::token_may_be_consumed),
         }
     }
 
@@ -352,7 +386,11 @@ impl Error {
     /// Which call this was, when the error happened at or after sending.
     pub fn request(&self) -> Option<&RequestInfo> {
         match self {
-            Error::Config(_) => None,
+            Error::Config(_) | Error::Recorded(_) => None,
+            Error::ReceiptNotStored(e) => match &e.outcome {
+                Ok(r) => Some(&r.request),
+                Err(inner) => inner.request(),
+            },
             Error::NotSent(e) => e.request.as_ref(),
             Error::MaybeSent(e) => Some(&e.request),
             _ => self.response().map(|r| &r.request),
@@ -361,7 +399,11 @@ impl Error {
 
     pub(crate) fn request_mut(&mut self) -> Option<&mut RequestInfo> {
         match self {
-            Error::Config(_) => None,
+            Error::Config(_) | Error::Recorded(_) => None,
+            Error::ReceiptNotStored(e) => match &mut e.outcome {
+                Ok(r) => Some(&mut r.request),
+                Err(inner) => inner.request_mut(),
+            },
             Error::NotSent(e) => e.request.as_mut(),
             Error::MaybeSent(e) => Some(&mut e.request),
             Error::Api(e) => Some(&mut e.response.request),
@@ -376,7 +418,8 @@ impl Error {
     /// The answer, when one came back (whether or not it could be used).
     pub fn response(&self) -> Option<&ResponseInfo> {
         match self {
-            Error::Config(_) | Error::NotSent(_) | Error::MaybeSent(_) => None,
+            Error::Config(_) | Error::NotSent(_) | Error::MaybeSent(_) | Error::Recorded(_) => None,
+            Error::ReceiptNotStored(e) => e.outcome.as_ref().err().and_then(Error::response),
             Error::Api(e) => Some(&e.response),
             Error::Verification(e) => Some(&e.response),
             Error::Decryption(e) => Some(&e.response),
@@ -388,9 +431,76 @@ impl Error {
 
     /// `alipay-trace-id` of the answer, when there was one.
     pub fn trace_id(&self) -> Option<&str> {
-        self.response().and_then(|r| r.trace_id.as_deref())
+        match self {
+            Error::ReceiptNotStored(e) => match &e.outcome {
+                Ok(r) => r.trace_id.as_deref(),
+                Err(inner) => inner.trace_id(),
+            },
+            _ => self.response().and_then(|r| r.trace_id.as_deref()),
+        }
+    }
+
+    /// The receipt of the signed answer this error is about: a signed error answer, a verified
+    /// answer that did not decrypt or decode (or named another user), or the receipt a sink
+    /// failed to store. `None` when no answer verified.
+    pub fn receipt(&self) -> Option<&Receipt> {
+        match self {
+            Error::ReceiptNotStored(e) => Some(&e.receipt),
+            _ => self.response().and_then(ResponseInfo::receipt),
+        }
     }
 }
+
+/// The receipt sink failed: the receipt and the outcome it belongs to.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ReceiptNotStoredError {
+    /// The receipt that was not stored.
+    pub receipt: Receipt,
+    /// What the call would have returned (the result is verified; nothing is lost).
+    pub outcome: Result<RawResponse, Error>,
+    /// The sink's error, for people.
+    pub message: String,
+    pub(crate) source: Option<Source>,
+}
+
+impl fmt::Display for ReceiptNotStoredError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the answer (HTTP {}) was verified but its receipt was not stored: {}",
+            self.receipt.status, self.message
+        )?;
+        match &self.outcome {
+            Ok(r) => write!(f, "; the verified result is kept in this error ({})", r.request),
+            Err(e) => write!(f, "; the call's outcome is kept in this error: {e}"),
+        }
+    }
+}
+
+impl StdError for ReceiptNotStoredError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// An ambiguous attempt as a shared token ledger recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordedAttempt {
+    /// What happened and the ids to quote.
+    pub summary: String,
+    /// When it was recorded, epoch milliseconds.
+    pub recorded_at_ms: u64,
+}
+
+impl fmt::Display for RecordedAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an earlier attempt recorded in the token ledger: {}", self.summary)
+    }
+}
+
+impl StdError for RecordedAttempt {}
 
 macro_rules! boxed_from {
     ($($variant:ident($t:ty)),+) => {$(
@@ -409,7 +519,9 @@ boxed_from!(
     Verification(VerificationError),
     Decryption(DecryptionError),
     Decode(DecodeError),
-    Business(BusinessError)
+    Business(BusinessError),
+    ReceiptNotStored(ReceiptNotStoredError),
+    Recorded(RecordedAttempt)
 );
 
 /// Why a request was never sent.

@@ -80,10 +80,15 @@ mod client;
 mod config;
 mod error;
 pub mod family;
+#[cfg(feature = "postgres")]
+mod ledger_postgres;
 mod order;
 mod request;
+mod sink;
 mod token;
 
+/// Receipts live in the protocol core: the type, its offline check and what it is checked against.
+pub use alipay_v3::receipt::{Receipt, ReceiptError, ReceiptTrust, RECEIPT_FORMAT};
 pub use authentication::AuthenticationQuery;
 pub use client::Client;
 pub use config::{
@@ -92,10 +97,15 @@ pub use config::{
 };
 pub use error::{
     ApiError, BusinessError, ConfigError, DecodeError, DecryptionError, Error, Link, MaybeSentError, MaybeSentKind,
-    NotSentError, NotSentKind, RequestInfo, ResponseInfo, VerificationError, VerificationKind, WrongEnvironment,
+    NotSentError, NotSentKind, ReceiptNotStoredError, RecordedAttempt, RequestInfo, ResponseInfo, VerificationError,
+    VerificationKind, WrongEnvironment,
 };
+#[cfg(feature = "postgres")]
+pub use ledger_postgres::PostgresLedger;
 pub use order::{new_conn_key, new_once_token, OrderError, OrderString, OrderStringBuilder};
 pub use request::{RawResponse, RequestBuilder};
+pub use sink::ReceiptSink;
+pub use token::{AmbiguousAttempt, BoxFuture, MemoryLedger, StoreError, TokenKey, TokenLedger, LEDGER_TTL};
 
 // The wire vocabulary lives in its own crate, shared with the sandbox; these keep its items at
 // the paths callers know.

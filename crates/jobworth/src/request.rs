@@ -1,7 +1,10 @@
 //! The generic signed v3 call, for endpoints without a typed wrapper.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use alipay_v3::receipt::Receipt;
 
 use http::{HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -171,6 +174,7 @@ pub struct RawResponse {
     /// Whether the body was decrypted.
     pub encrypted: bool,
     pub(crate) request: RequestInfo,
+    pub(crate) receipt: Arc<Receipt>,
 }
 
 impl fmt::Debug for RawResponse {
@@ -188,6 +192,11 @@ impl RawResponse {
     /// The call this answers.
     pub fn request(&self) -> &RequestInfo {
         &self.request
+    }
+
+    /// The receipt of this answer: what its signature covers, kept to be re-checked offline.
+    pub fn receipt(&self) -> &Receipt {
+        &self.receipt
     }
 
     /// The `alipay-request-id` that was sent.
@@ -224,5 +233,6 @@ impl RawResponse {
     /// Status, trace id, headers and the call, as an error carries them.
     pub(crate) fn response_info(&self) -> ResponseInfo {
         ResponseInfo::new(self.status, self.trace_id.clone(), self.headers.clone(), self.request.clone())
+            .with_receipt(Some(self.receipt.clone()))
     }
 }

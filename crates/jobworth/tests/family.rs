@@ -514,3 +514,25 @@ async fn an_opted_in_cloud_resume_retry_is_reported_possibly_consumed() {
     assert_eq!(e.request().unwrap().attempts, 2);
     assert!(e.to_string().starts_with("TOKEN_INVALID, but"), "{e}");
 }
+
+#[tokio::test]
+async fn a_family_answer_comes_with_a_receipt_that_verifies_offline() {
+    for mode in [Mode::Key, Mode::Aes] {
+        let server = server().await;
+        let verified = Verified::default();
+        let op = Op::CreditAgreement;
+        mount(&server, op, &verified, in_mode(mode, Reply::json(200, op.answer())), 1).await;
+        let client = client_in(mode, &server.uri());
+        let (answer, receipt) =
+            client.credit_agreement().out_agreement_no("out-1").send_with_receipt().await.expect("answer");
+        assert_eq!(receipt.method, "GET");
+        assert!(receipt.request_target.starts_with("/v3/zhima/credit/payafteruse/creditagreement/query?"));
+        let trust = jobworth::ReceiptTrust::PublicKey(alipay_key().public_key());
+        let aes = (mode == Mode::Aes).then(aes_key);
+        let body = receipt.verify(&trust, aes.as_ref()).unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        assert_eq!(String::from_utf8(body).unwrap(), op.answer(), "{mode:?}");
+        assert!(answer.agreement_status.is_some(), "{mode:?}");
+        let other = jobworth::ReceiptTrust::PublicKey(other_key().public_key());
+        assert!(receipt.verify(&other, aes.as_ref()).is_err(), "{mode:?}: another key must not verify it");
+    }
+}

@@ -385,16 +385,10 @@ fn dates(r: &mut Report, name: &'static str, cert: &Certificate, fix: &str) {
 /// the bundle, checking each signature.
 fn chain(r: &mut Report, alipay: &[Certificate], roots: &[Certificate]) {
     const NAME: &str = "alipay-cert-chain";
-    let mut current = &alipay[0];
-    for _ in 0..alipay.len() {
-        if let Some(root) = roots.iter().find(|root| current.is_signed_by(root)) {
-            return r.pass(NAME, format!("chains to the root {}", root.info.issuer_dn));
-        }
-        match alipay[1..].iter().find(|i| current.is_signed_by(i)) {
-            Some(next) => current = next,
-            None => break,
-        }
-    }
+    let current = match alipay_v3::receipt::chain_root(&alipay[0], &alipay[1..], roots) {
+        Ok(root) => return r.pass(NAME, format!("chains to the root {}", root.info.issuer_dn)),
+        Err(stop) => stop,
+    };
     r.fail(
         NAME,
         format!(

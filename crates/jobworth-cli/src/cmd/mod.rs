@@ -9,6 +9,7 @@ pub mod family;
 pub mod keys;
 pub mod order_string;
 pub mod query;
+pub mod receipt;
 pub mod sandbox;
 
 use std::path::Path;

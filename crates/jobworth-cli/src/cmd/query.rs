@@ -318,6 +318,10 @@ pub struct Args {
     /// Print the verified response (or the API error) as one JSON object on stdout, wire field names
     #[arg(long, help_heading = NO_HEADING)]
     pub json: bool,
+    /// Write the receipt of the signed answer (a result or a signed error) to FILE before printing it:
+    /// JSON, mode 0600, never overwriting; it holds the request-target, once_token included
+    #[arg(long, value_name = "FILE")]
+    pub receipt: Option<PathBuf>,
 }
 
 /// `--identity-type`: the wire code. `teacher` is accepted as a name for `04`. Codes are
@@ -349,16 +353,8 @@ pub async fn run(args: Box<Args>) -> Result<(), CliError> {
 pub fn with_json_errors(json: bool, result: Result<(), CliError>) -> Result<(), CliError> {
     if let Err(err) = &result {
         // Exit 3 and 4 print their own object; a configuration error gets one here.
-        if let (true, Exit::Config, Some(message)) = (json, err.exit, &err.message) {
-            ErrorJson {
-                code: err.exit.json_code(),
-                message,
-                hint: err.hint.as_deref(),
-                exit: err.exit.code(),
-                http_status: None,
-                trace_id: None,
-            }
-            .print();
+        if let (true, Exit::Config) = (json, err.exit) {
+            err.print_json(err.exit.json_code());
         }
     }
     result
@@ -392,9 +388,26 @@ async fn send(args: Box<Args>) -> Result<(), CliError> {
     if let (Some(no), Some(t)) = (&cert_no, q.cert.cert_type) {
         request = request.cert(t.to_sdk(), no.as_str());
     }
-    match request.send().await {
-        Ok(result) => print_result(&result, &args.connection.mode(), args.json),
-        Err(err) => Err(report_error(err, &args.connection.endpoint, args.json)),
+    // Reserved before sending: a receipt that cannot be stored is refused while nothing is spent.
+    let pending = args.receipt.as_deref().map(crate::cmd::receipt::Pending::reserve).transpose()?;
+    match request.send_with_receipt().await {
+        Ok((result, receipt)) => {
+            let stored = pending.map(|p| p.commit(&receipt)).transpose();
+            print_result(&result, &args.connection.mode(), args.json)?;
+            stored.map(|_| ())
+        }
+        Err(err) => {
+            let stored = match (pending, err.receipt()) {
+                (Some(p), Some(receipt)) => p.commit(receipt),
+                _ => Ok(()),
+            };
+            let reported = report_error(err, &args.connection.endpoint, args.json);
+            if let Err(not_stored) = stored {
+                // The call's own exit status stays; the receipt's problem is said as well.
+                output::print_error(not_stored.message.as_deref().unwrap_or("cannot store the receipt"));
+            }
+            Err(reported)
+        }
     }
 }
 

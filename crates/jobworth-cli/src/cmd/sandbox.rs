@@ -13,9 +13,14 @@ pub struct Args {
     /// Address to listen on; port 0 picks a free port (the `listening on` line tells which)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8340")]
     pub listen: SocketAddr,
-    /// Directory holding all state (SQLite database, the sandbox's Alipay key and CA); reused across restarts
+    /// Directory holding all state (SQLite database, the sandbox's Alipay key and CA) unless --database is
+    /// given; reused across restarts
     #[arg(long, value_name = "DIR", default_value = "./.jobworth-sandbox")]
     pub data: PathBuf,
+    /// Keep the state in PostgreSQL instead of under --data (postgres://USER@HOST:PORT/DB): every
+    /// sandbox started on the same database shares apps, tokens, nonces, the Alipay key and the CA
+    #[arg(long, value_name = "URL", env = "JOBWORTH_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
     /// Accepted clock skew of a request's timestamp, in seconds (either direction)
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub timestamp_window: u64,
@@ -73,6 +78,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
     let config = jobworth_sandbox::Config {
         listen: args.listen,
         data_dir: args.data.clone(),
+        database: args.database.clone().filter(|url| !url.is_empty()),
         timestamp_window: Duration::from_secs(args.timestamp_window),
         token_ttl: Duration::from_secs(args.token_ttl),
         unsigned_errors: args.unsigned_errors,
@@ -85,24 +91,33 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             ..jobworth_sandbox::Limits::default()
         },
     };
+    let store = config.store();
     let running = jobworth_sandbox::Sandbox::start(config).await.map_err(|e| match e {
         // The address is the user's choice: one in use or not local is theirs to change.
         jobworth_sandbox::StartError::Bind { .. } => {
             CliError::config(format!("{e}; choose another --listen address (port 0 picks a free one)"))
         }
+        jobworth_sandbox::StartError::Store(jobworth_sandbox::StoreError::Url(_)) => {
+            CliError::config(format!("--database: {e}; expected postgres://USER@HOST:PORT/DB"))
+        }
+        other if args.database.as_deref().is_some_and(|url| !url.is_empty()) => {
+            CliError::failure(format!("cannot start the sandbox on {store}: {other}"))
+        }
         other => CliError::failure(format!("cannot start the sandbox with data in {}: {other}", args.data.display())),
     })?;
-    announce(running.base_url())?;
+    announce(running.base_url(), &running.state().store_location())?;
     let signal = shutdown_signal().await;
     tracing::info!(signal, "shutting down");
     running.shutdown().await;
     Ok(())
 }
 
-/// The one line scripts and tests wait for (`listening on URL`); flushed so a pipe sees it at once.
-fn announce(base_url: &str) -> Result<(), CliError> {
+/// The line scripts and tests wait for (`listening on URL`, always first), then which store is
+/// in use; flushed so a pipe sees them at once.
+fn announce(base_url: &str, store: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on {base_url}")
+        .and_then(|()| writeln!(out, "store: {store}"))
         .and_then(|()| out.flush())
         .map_err(|e| CliError::failure(format!("cannot write to stdout: {e}")))
 }
@@ -136,6 +151,7 @@ impl std::fmt::Debug for Args {
         f.debug_struct("Args")
             .field("listen", &self.listen)
             .field("data", &self.data)
+            .field("database", &self.database.as_ref().map(|_| "<redacted>"))
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
             .finish_non_exhaustive()
     }
@@ -150,5 +166,9 @@ mod debug_tests {
         let cli = crate::cli::Cli::try_parse_from(["jobworth", "sandbox", "--admin-token", "adm-secret-7f3c"]).unwrap();
         let shown = format!("{cli:?}");
         assert!(!shown.contains("adm-secret-7f3c") && shown.contains("<redacted>"), "{shown}");
+        let cli = crate::cli::Cli::try_parse_from(["jobworth", "sandbox", "--database", "postgres://u:pw-9d2e@h/db"])
+            .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("pw-9d2e"), "{shown}");
     }
 }

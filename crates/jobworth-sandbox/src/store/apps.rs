@@ -2,25 +2,18 @@
 
 use std::sync::Arc;
 
-use super::{now_ms, App, AppRecord, Generational, Store, StoreError, Versioned};
-
-const APP_COLUMNS: &str = "app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn, name";
+use super::backend::Backend;
+use super::{on_db, App, AppRecord, Store, StoreError, Versioned};
 
 impl Store {
     /// The app, if registered.
     pub async fn app(&self, app_id: &str) -> Result<Option<AppRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM apps WHERE app_id = ?"))
-            .bind(app_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        on_db!(self, db => db.app(app_id).await)
     }
 
     /// Every registered app, most recently registered first (for the index page).
     pub async fn apps(&self, limit: u32) -> Result<Vec<AppRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM apps ORDER BY updated_at DESC, app_id LIMIT ?"))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
+        on_db!(self, db => db.apps(limit).await)
     }
 
     /// The app as this process last saw it, if it passes `check`. A copy that fails is read again
@@ -79,12 +72,7 @@ impl Store {
 
     /// Reads the app with the `apps` generation it was read at, and keeps the copy.
     async fn app_read(&self, app_id: &str) -> Result<Option<Arc<Versioned<App>>>, StoreError> {
-        let row: Option<Generational<AppRecord>> = sqlx::query_as(&format!(
-            "SELECT {APP_COLUMNS}, (SELECT apps FROM generations) AS generation FROM apps WHERE app_id = ?"
-        ))
-        .bind(app_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = on_db!(self, db => db.app_generational(app_id).await)?;
         let Some(row) = row else {
             self.apps.forget(app_id);
             return Ok(None);
@@ -105,48 +93,7 @@ impl Store {
     }
 
     async fn write_app(&self, app: &AppRecord, replace: bool) -> Result<bool, StoreError> {
-        let record = app.clone();
-        let inserted = self
-            .writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let app = &record;
-                    let now = now_ms();
-                    let inserted = sqlx::query(
-                        "INSERT OR IGNORE INTO apps (app_id, public_key_spki, encrypt_key, app_cert_pem, app_cert_sn, \
-                         name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&app.app_id)
-                    .bind(&app.public_key_spki)
-                    .bind(&app.encrypt_key)
-                    .bind(&app.app_cert_pem)
-                    .bind(&app.app_cert_sn)
-                    .bind(&app.name)
-                    .bind(now)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected()
-                        == 1;
-                    if !inserted && replace {
-                        sqlx::query(
-                            "UPDATE apps SET public_key_spki = ?, encrypt_key = ?, app_cert_pem = ?, app_cert_sn = ?, \
-                             name = ?, updated_at = ? WHERE app_id = ?",
-                        )
-                        .bind(&app.public_key_spki)
-                        .bind(&app.encrypt_key)
-                        .bind(&app.app_cert_pem)
-                        .bind(&app.app_cert_sn)
-                        .bind(&app.name)
-                        .bind(now)
-                        .bind(&app.app_id)
-                        .execute(&mut *conn)
-                        .await?;
-                    }
-                    Ok(inserted)
-                })
-            })
-            .await?;
+        let inserted = on_db!(self, db => db.write_app(app, replace).await)?;
         // Not needed for correctness (the generation tells), but the next request need not ask.
         self.apps.forget(&app.app_id);
         Ok(inserted)
@@ -159,7 +106,10 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use crate::store::{now_ms, AppRecord, Store, StoreError};
+    use jobworth_testkit::stores::StoreKind;
+
+    use crate::store::tests::{another, fresh};
+    use crate::store::{now_ms, AppRecord, StoreError};
 
     fn record(sn: &str) -> AppRecord {
         AppRecord {
@@ -172,11 +122,9 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_stale_copy_is_read_again_before_it_is_trusted() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = Store::open(dir.path()).await.unwrap();
-        let b = Store::open(dir.path()).await.unwrap();
+    async fn a_stale_copy_is_read_again_before_it_is_trusted(kind: StoreKind) {
+        let (place, a) = fresh(kind).await;
+        let b = another(&place).await;
         a.upsert_app(&record("one")).await.unwrap();
         let calls = AtomicUsize::new(0);
         let wants = |sn: &'static str| {
@@ -212,5 +160,9 @@ mod tests {
         assert!(a.app_as_of(fresh, gens.apps, wants("two")).await.is_err());
         a.close().await;
         b.close().await;
+    }
+
+    jobworth_testkit::store_tests! {
+        #[tokio::test] a_stale_copy_is_read_again_before_it_is_trusted,
     }
 }

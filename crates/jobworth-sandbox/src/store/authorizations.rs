@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use super::{duration_ms, DeskState, Store, StoreError};
+use super::backend::Backend;
+use super::{on_db, DeskState, Store, StoreError};
 
 /// A desk's authorization.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -24,28 +25,15 @@ pub struct Authorization {
     pub finished_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "desk_id, conn_key, persona, state, authorized_at, resume_read_at, became_terminal_at AS finished_at";
-
 impl Store {
     /// The desks of an app's `conn_key`, oldest first.
     pub async fn authorizations(&self, app_id: &str, conn_key: &str) -> Result<Vec<Authorization>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM desks WHERE app_id = ? AND conn_key = ? ORDER BY created_at, rowid"
-        ))
-        .bind(app_id)
-        .bind(conn_key)
-        .fetch_all(&self.pool)
-        .await?)
+        on_db!(self, db => db.authorizations(app_id, conn_key).await)
     }
 
     /// An app's desk by id.
     pub async fn authorization(&self, app_id: &str, desk_id: &str) -> Result<Option<Authorization>, StoreError> {
-        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM desks WHERE app_id = ? AND desk_id = ?"))
-            .bind(app_id)
-            .bind(desk_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        on_db!(self, db => db.authorization(app_id, desk_id).await)
     }
 
     /// The desk of an app's (conn_key, once_token).
@@ -55,12 +43,7 @@ impl Store {
         conn_key: &str,
         once_token: &str,
     ) -> Result<Option<Authorization>, StoreError> {
-        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM desks WHERE app_id = ? AND conn_key = ? AND once_token = ?"))
-            .bind(app_id)
-            .bind(conn_key)
-            .bind(once_token)
-            .fetch_optional(&self.pool)
-            .await?)
+        on_db!(self, db => db.authorization_by_token(app_id, conn_key, once_token).await)
     }
 
     /// The latest desk of the app (of `conn_key`, when given) that `persona` authorized and did not
@@ -71,44 +54,13 @@ impl Store {
         persona: &str,
         conn_key: Option<&str>,
     ) -> Result<Option<Authorization>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM desks WHERE app_id = ? AND persona = ? AND state != ? \
-             AND (? IS NULL OR conn_key = ?) ORDER BY authorized_at DESC, rowid DESC LIMIT 1"
-        ))
-        .bind(app_id)
-        .bind(persona)
-        .bind(DeskState::Cancelled)
-        .bind(conn_key)
-        .bind(conn_key)
-        .fetch_optional(&self.pool)
-        .await?)
+        on_db!(self, db => db.authorized_by(app_id, persona, conn_key).await)
     }
 
     /// Reads a desk's résumé: exactly one caller ever gets `Some`, and only within `ttl` of the
     /// authorization. Every condition is re-checked in the `WHERE`.
     pub async fn read_resume(&self, desk_id: &str, ttl: Duration) -> Result<Option<Authorization>, StoreError> {
-        let desk_id = desk_id.to_owned();
-        Ok(self
-            .writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let now = super::now_ms();
-                    sqlx::query_as(&format!(
-                        "UPDATE desks SET resume_read_at = ?, updated_at = ? WHERE desk_id = ? \
-                         AND resume_read_at IS NULL AND persona IS NOT NULL AND state != ? \
-                         AND authorized_at IS NOT NULL AND authorized_at + ? > ? RETURNING {COLUMNS}"
-                    ))
-                    .bind(now)
-                    .bind(now)
-                    .bind(desk_id)
-                    .bind(DeskState::Cancelled)
-                    .bind(duration_ms(ttl))
-                    .bind(now)
-                    .fetch_optional(&mut *conn)
-                    .await
-                })
-            })
-            .await?)
+        on_db!(self, db => db.read_resume(desk_id, ttl).await)
     }
 }
 
@@ -116,13 +68,14 @@ impl Store {
 mod tests {
     use std::time::Duration;
 
-    use crate::store::tests::open_desk;
-    use crate::store::{DeskState, Store};
+    use jobworth_testkit::stores::StoreKind;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn a_resume_is_read_once_within_the_ttl() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = std::sync::Arc::new(Store::open(dir.path()).await.unwrap());
+    use crate::store::tests::{fresh, open_desk};
+    use crate::store::DeskState;
+
+    async fn a_resume_is_read_once_within_the_ttl(kind: StoreKind) {
+        let (_place, s) = fresh(kind).await;
+        let s = std::sync::Arc::new(s);
         let ttl = Duration::from_secs(60);
         let d = open_desk(&s, "c").await;
         // Not authorized yet: nothing to read.
@@ -144,5 +97,9 @@ mod tests {
         }
         assert_eq!(wins, 1);
         s.close().await;
+    }
+
+    jobworth_testkit::store_tests! {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)] a_resume_is_read_once_within_the_ttl,
     }
 }

@@ -1,33 +1,23 @@
 //! Desks: one per (app, conn_key, once_token) verification. Every state change is one
-//! conditional `UPDATE … RETURNING` on the writer.
+//! conditional `UPDATE … RETURNING`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use jobworth_wire::{ErrorCode, IdentityResult};
+use jobworth_wire::IdentityResult;
 
-use super::{duration_ms, now_ms, Desk, DeskResult, DeskState, Generational, NewDesk, Store, StoreError, Versioned};
-
-const DESK_COLUMNS: &str = "desk_id, app_id, conn_key, once_token, identity_type, service_id, order_str, persona, \
-                            state, result, became_terminal_at, consumed";
+use super::backend::{Backend, DeskChange};
+use super::{on_db, Desk, DeskResult, DeskState, NewDesk, Store, StoreError, Versioned};
 
 impl Store {
     /// The most recently opened desks, newest first (for the index page).
     pub async fn recent_desks(&self, limit: u32) -> Result<Vec<Desk>, StoreError> {
-        Ok(sqlx::query_as(&format!("SELECT {DESK_COLUMNS} FROM desks ORDER BY created_at DESC, rowid DESC LIMIT ?"))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
+        on_db!(self, db => db.recent_desks(limit).await)
     }
 
     /// Whether any desk of `app_id` has this `conn_key`.
     pub async fn conn_key_exists(&self, app_id: &str, conn_key: &str) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM desks WHERE app_id = ? AND conn_key = ? LIMIT 1")
-            .bind(app_id)
-            .bind(conn_key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+        on_db!(self, db => db.conn_key_exists(app_id, conn_key).await)
     }
 
     /// The desk of a (conn_key, once_token) pair.
@@ -37,14 +27,7 @@ impl Store {
         conn_key: &str,
         once_token: &str,
     ) -> Result<Option<Desk>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {DESK_COLUMNS} FROM desks WHERE app_id = ? AND conn_key = ? AND once_token = ?"
-        ))
-        .bind(app_id)
-        .bind(conn_key)
-        .bind(once_token)
-        .fetch_optional(&self.pool)
-        .await?)
+        on_db!(self, db => db.desk_by_token(app_id, conn_key, once_token).await)
     }
 
     /// The desk of a (conn_key, once_token) pair as of `desks_generation` (from the request's
@@ -61,15 +44,7 @@ impl Store {
         if let Some(copy) = self.desks.at(&key, desks_generation) {
             return Ok(Some(copy));
         }
-        let row: Option<Generational<Desk>> = sqlx::query_as(&format!(
-            "SELECT {DESK_COLUMNS}, (SELECT desks FROM generations) AS generation FROM desks \
-             WHERE app_id = ? AND conn_key = ? AND once_token = ?"
-        ))
-        .bind(app_id)
-        .bind(conn_key)
-        .bind(once_token)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = on_db!(self, db => db.desk_by_token_generational(app_id, conn_key, once_token).await)?;
         Ok(row.map(|row| {
             let copy = Arc::new(Versioned { value: row.row, generation: row.generation });
             self.desks.put(key, copy.clone());
@@ -79,61 +54,19 @@ impl Store {
 
     /// A desk by id.
     pub async fn desk(&self, desk_id: &str) -> Result<Option<Desk>, StoreError> {
-        Ok(sqlx::query_as(&format!("SELECT {DESK_COLUMNS} FROM desks WHERE desk_id = ?"))
-            .bind(desk_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        on_db!(self, db => db.desk(desk_id).await)
     }
 
     /// The desk an order string opened before, if any.
     pub async fn desk_by_order(&self, app_id: &str, order_hash: &str) -> Result<Option<Desk>, StoreError> {
-        Ok(sqlx::query_as(&format!("SELECT {DESK_COLUMNS} FROM desks WHERE app_id = ? AND order_hash = ?"))
-            .bind(app_id)
-            .bind(order_hash)
-            .fetch_optional(&self.pool)
-            .await?)
+        on_db!(self, db => db.desk_by_order(app_id, order_hash).await)
     }
 
     /// Inserts a desk unless one with the same (app, conn_key, once_token) or the same order
     /// string exists. Returns the stored desk and whether it was created by this call.
     pub async fn insert_desk(&self, new: &NewDesk<'_>) -> Result<(Desk, bool), StoreError> {
         let desk_id = random_hex(16);
-        let row = (
-            desk_id.clone(),
-            new.app_id.to_owned(),
-            new.conn_key.to_owned(),
-            new.once_token.to_owned(),
-            new.identity_type.to_owned(),
-            new.service_id.to_owned(),
-            new.order_hash.map(str::to_owned),
-            new.order_str.map(str::to_owned),
-        );
-        let created = self
-            .writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let now = now_ms();
-                    let (desk_id, app_id, conn_key, once_token, identity_type, service_id, order_hash, order_str) = row;
-                    let done = sqlx::query(
-                        "INSERT OR IGNORE INTO desks (desk_id, app_id, conn_key, once_token, identity_type, service_id, \
-                         order_hash, order_str, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(desk_id)
-                    .bind(app_id)
-                    .bind(conn_key)
-                    .bind(once_token)
-                    .bind(identity_type)
-                    .bind(service_id)
-                    .bind(order_hash)
-                    .bind(order_str)
-                    .bind(now)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(done.rows_affected() == 1)
-                })
-            })
-            .await?;
+        let created = on_db!(self, db => db.insert_desk(&desk_id, new).await)?;
         if created {
             let desk = self.desk(&desk_id).await?.ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
             return Ok((desk, true));
@@ -158,98 +91,31 @@ impl Store {
         new_state: DeskState,
         result: Option<DeskResult>,
     ) -> Result<Option<Desk>, StoreError> {
-        let (desk_id, persona) = (desk_id.to_owned(), persona.to_owned());
-        self.update_desk(
-            "UPDATE desks SET persona = ?, state = ?, result = ?, became_terminal_at = ?, authorized_at = ?, \
-             updated_at = ? WHERE desk_id = ? AND persona IS NULL AND state = ?",
-            move |q, now| {
-                let terminal_at = (new_state != DeskState::Pending).then_some(now);
-                let from = DeskState::Pending;
-                q.bind(persona)
-                    .bind(new_state)
-                    .bind(result)
-                    .bind(terminal_at)
-                    .bind(now)
-                    .bind(now)
-                    .bind(desk_id)
-                    .bind(from)
-            },
-        )
-        .await
+        let change = DeskChange::Complete { persona: persona.to_owned(), state: new_state, result };
+        self.update_desk(desk_id, change).await
     }
 
     /// Ends a `pending` persona's verification with a verdict (`SUCCESS` or `FAILED`).
     pub async fn resolve(&self, desk_id: &str, verdict: IdentityResult) -> Result<Option<Desk>, StoreError> {
-        let desk_id = desk_id.to_owned();
-        self.update_desk(
-            "UPDATE desks SET state = ?, result = ?, became_terminal_at = ?, updated_at = ? \
-             WHERE desk_id = ? AND persona = 'pending' AND state = ?",
-            move |q, now| {
-                let (to, from) = (DeskState::Terminal, DeskState::Pending);
-                q.bind(to).bind(DeskResult::Verdict(verdict)).bind(now).bind(now).bind(desk_id).bind(from)
-            },
-        )
-        .await
+        self.update_desk(desk_id, DeskChange::Resolve(verdict)).await
     }
 
     /// The user declines: any desk that is still pending becomes cancelled.
     pub async fn cancel(&self, desk_id: &str) -> Result<Option<Desk>, StoreError> {
-        let desk_id = desk_id.to_owned();
-        self.update_desk(
-            "UPDATE desks SET state = ?, result = ?, became_terminal_at = ?, updated_at = ? \
-             WHERE desk_id = ? AND state = ?",
-            move |q, now| {
-                let declined = DeskResult::Refusal(ErrorCode::UserNotAuthorize);
-                q.bind(DeskState::Cancelled).bind(declined).bind(now).bind(now).bind(desk_id).bind(DeskState::Pending)
-            },
-        )
-        .await
+        self.update_desk(desk_id, DeskChange::Cancel).await
     }
 
     /// Consumes a terminal `SUCCESS`/`FAILED` token: exactly one caller ever gets `Some`, whatever
-    /// the number of concurrent callers and processes. Re-checks every condition in the `WHERE`.
+    /// the number of concurrent callers, processes and instances. Re-checks every condition in
+    /// the `WHERE`.
     pub async fn consume(&self, desk_id: &str, ttl: Duration) -> Result<Option<Desk>, StoreError> {
-        let desk_id = desk_id.to_owned();
-        self.update_desk(
-            "UPDATE desks SET consumed = 1, consumed_at = ?, updated_at = ? \
-             WHERE desk_id = ? AND consumed = 0 AND state = ? AND result IN (?, ?) \
-             AND became_terminal_at IS NOT NULL AND became_terminal_at + ? > ?",
-            move |q, now| {
-                q.bind(now)
-                    .bind(now)
-                    .bind(desk_id)
-                    .bind(DeskState::Terminal)
-                    .bind(DeskResult::Verdict(IdentityResult::Success))
-                    .bind(DeskResult::Verdict(IdentityResult::Failed))
-                    .bind(duration_ms(ttl))
-                    .bind(now)
-            },
-        )
-        .await
+        self.update_desk(desk_id, DeskChange::Consume { ttl }).await
     }
 
-    /// Runs one conditional `UPDATE desks …` on the writer and returns the updated row, if any.
-    /// `bind` binds the statement's parameters, given the time of the update (epoch ms).
-    async fn update_desk(
-        &self,
-        update: &'static str,
-        bind: impl for<'q> FnOnce(DeskQuery<'q>, i64) -> DeskQuery<'q> + Send + 'static,
-    ) -> Result<Option<Desk>, StoreError> {
-        let desk = self
-            .writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let sql = format!("{update} RETURNING {DESK_COLUMNS}");
-                    bind(sqlx::query_as(&sql), now_ms()).fetch_optional(&mut *conn).await
-                })
-            })
-            .await?;
-        Ok(desk)
+    async fn update_desk(&self, desk_id: &str, change: DeskChange) -> Result<Option<Desk>, StoreError> {
+        on_db!(self, db => db.update_desk(desk_id, change).await)
     }
 }
-
-/// A desk statement being bound.
-type DeskQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Sqlite, Desk, sqlx::sqlite::SqliteArguments<'q>>;
 
 /// `n` random bytes as lower-case hex (desk ids).
 pub(super) fn random_hex(n: usize) -> String {
@@ -265,18 +131,19 @@ mod tests {
 
     use jobworth_wire::{ErrorCode, IdentityResult};
 
-    use crate::store::tests::open_desk;
-    use crate::store::{DeskResult, DeskState, Store, StoreError};
+    use jobworth_testkit::stores::StoreKind;
+
+    use crate::store::tests::{another, execute, fresh, open_desk};
+    use crate::store::{DeskResult, DeskState, StoreError};
 
     fn verdict(r: IdentityResult) -> DeskResult {
         DeskResult::Verdict(r)
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn consume_has_exactly_one_winner_across_pools() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = std::sync::Arc::new(Store::open(dir.path()).await.unwrap());
-        let b = std::sync::Arc::new(Store::open(dir.path()).await.unwrap());
+    async fn consume_has_exactly_one_winner_across_pools(kind: StoreKind) {
+        let (place, a) = fresh(kind).await;
+        let a = std::sync::Arc::new(a);
+        let b = std::sync::Arc::new(another(&place).await);
         let ttl = Duration::from_secs(60);
         for round in 0..3 {
             let d = open_desk(&a, &format!("conn-{round}")).await;
@@ -301,10 +168,8 @@ mod tests {
         b.close().await;
     }
 
-    #[tokio::test]
-    async fn consume_rechecks_every_condition() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).await.unwrap();
+    async fn consume_rechecks_every_condition(kind: StoreKind) {
+        let (_place, s) = fresh(kind).await;
         let ttl = Duration::from_secs(60);
         // Still pending (desk opened, and pending persona): nothing to consume.
         let d = open_desk(&s, "open").await;
@@ -338,19 +203,19 @@ mod tests {
         s.close().await;
     }
 
-    #[tokio::test]
-    async fn unknown_text_in_the_database_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).await.unwrap();
+    async fn unknown_text_in_the_database_is_an_error(kind: StoreKind) {
+        let (_place, s) = fresh(kind).await;
         let d = open_desk(&s, "odd").await;
-        sqlx::query("UPDATE desks SET result = 'SOMETHING_NEW' WHERE desk_id = ?")
-            .bind(&d.desk_id)
-            .execute(&s.pool)
-            .await
-            .unwrap();
+        execute(&s, "UPDATE desks SET result = 'SOMETHING_NEW' WHERE desk_id = $1", &d.desk_id).await;
         let e = s.desk(&d.desk_id).await.unwrap_err();
         assert!(matches!(e, StoreError::Db(sqlx::Error::ColumnDecode { .. })), "{e}");
         assert!(e.to_string().contains("unknown desk result \"SOMETHING_NEW\""), "{e}");
         s.close().await;
+    }
+
+    jobworth_testkit::store_tests! {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)] consume_has_exactly_one_winner_across_pools,
+        #[tokio::test] consume_rechecks_every_condition,
+        #[tokio::test] unknown_text_in_the_database_is_an_error,
     }
 }

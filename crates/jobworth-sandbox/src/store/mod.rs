@@ -1,33 +1,37 @@
-//! SQLite state under the data dir: schema migrations, apps, keys, desks, nonces.
+//! The sandbox's state: schema migrations, apps, keys, desks, nonces, in SQLite under the data
+//! dir (the default) or in a PostgreSQL database shared by several instances.
+//!
+//! Both backends implement [`backend::Backend`]; [`Store`] dispatches over the two and keeps, once,
+//! what does not depend on the database: the in-memory copies.
 //!
 //! Every state change that must happen once (token consumption, desk completion) is a single
-//! conditional `UPDATE … RETURNING`, so it is atomic across connections and across processes
-//! sharing the file.
+//! conditional `UPDATE … RETURNING`, so it is atomic across connections, processes and instances.
 //!
 //! Apps and desks read for queries are kept in memory, tagged with the change counter they were
 //! read at (`generations`, kept by triggers); the nonce insert that every v3 request makes anyway
-//! returns the counters, so a hot query costs one SQLite statement instead of three. Callers
-//! never see a stale copy: [`Store::app_as_of`] and [`Store::desk_by_token_at`] answer as of the
-//! request's counters.
+//! returns the counters, so a hot query costs one statement instead of three. Callers never see a
+//! stale copy: [`Store::app_as_of`] and [`Store::desk_by_token_at`] answer as of the request's
+//! counters.
 
 mod apps;
 mod authorizations;
+mod backend;
 mod cache;
 mod clock;
 mod desks;
 mod keys;
 mod nonces;
+mod postgres;
 mod pushed;
 mod rows;
 mod schema;
+mod sql;
+mod sqlite;
 mod writer;
 
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection};
-use tokio::sync::oneshot;
+use sqlx::postgres::PgConnectOptions;
 
 pub use authorizations::Authorization;
 pub use cache::{Generations, Versioned};
@@ -37,8 +41,9 @@ pub use rows::{App, AppRecord, Desk, DeskResult, DeskState, KeyRow, NewDesk};
 pub use writer::{NonceError, Recorded};
 
 use cache::Copies;
+use postgres::PgDb;
 use rows::Generational;
-use writer::Writer;
+use sqlite::SqliteDb;
 
 /// File name of the database inside the data dir.
 pub const DB_FILE: &str = "sandbox.db";
@@ -54,160 +59,152 @@ pub enum StoreError {
         /// The cause.
         source: std::io::Error,
     },
-    /// SQLite failed, or a row holds a value this build cannot read.
+    /// The database failed, or a row holds a value this build cannot read.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     /// The file system does not support WAL (e.g. some network file systems).
     #[error("could not switch the database to WAL mode (journal mode is {0})")]
     Wal(String),
     /// The schema is newer than this build knows.
-    #[error("data dir has schema version {0}, newer than this sandbox supports ({1})")]
+    #[error("the store has schema version {0}, newer than this sandbox supports ({1})")]
     TooNew(i64, i64),
+    /// The PostgreSQL URL cannot be used (the message never repeats the URL).
+    #[error("invalid PostgreSQL URL: {0}")]
+    Url(String),
 }
 
-/// Makes the data dir (mode 0700) and the database file (0600) private to the user: they hold the
-/// sandbox's signing key, its CA key and the apps' AES keys. SQLite gives its `-wal` and `-shm`
-/// files the mode of the database file.
-fn private_files(data_dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(data_dir)?;
-        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
-        let db = data_dir.join(DB_FILE);
-        let file = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(&db)?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        for suffix in ["-wal", "-shm"] {
-            let side = data_dir.join(format!("{DB_FILE}{suffix}"));
-            if side.exists() {
-                std::fs::set_permissions(side, std::fs::Permissions::from_mode(0o600))?;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    std::fs::create_dir_all(data_dir)?;
-    Ok(())
+/// Where the state is kept.
+#[derive(Clone)]
+pub enum Location {
+    /// `DIR/sandbox.db`.
+    DataDir(PathBuf),
+    /// A PostgreSQL database.
+    Postgres(Box<PgConnectOptions>),
 }
 
-/// How long a statement waits for another connection's (or process's) lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Whether SQLite answered SQLITE_BUSY or SQLITE_LOCKED (any extended code).
-fn is_busy(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .and_then(|c| c.parse::<i32>().ok())
-        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
-}
-
-/// Puts the database file in WAL mode (persistent), retrying while another process holds a lock.
-async fn enable_wal(opts: &SqliteConnectOptions) -> Result<(), StoreError> {
-    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
-    loop {
-        let mut conn = opts.connect().await?;
-        let res = sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL").fetch_one(&mut conn).await;
-        let _ = conn.close().await;
-        match res {
-            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
-            Ok(mode) => return Err(StoreError::Wal(mode)),
-            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-            Err(e) => return Err(e.into()),
+impl Location {
+    /// PostgreSQL at `database` when given (a `postgres://` URL), else SQLite under `data_dir`.
+    pub fn new(data_dir: &Path, database: Option<&str>) -> Result<Self, StoreError> {
+        match database {
+            Some(url) => Ok(Location::Postgres(Box::new(postgres::parse_url(url)?))),
+            None => Ok(Location::DataDir(data_dir.to_path_buf())),
         }
     }
 }
 
-/// Handle on the database: a pool of readers and the single writer (see `writer`).
+/// `sqlite (DIR/sandbox.db)` or `postgresql (HOST:PORT/DB)`: never a password.
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::DataDir(dir) => write!(f, "sqlite ({})", dir.join(DB_FILE).display()),
+            Location::Postgres(opts) => write!(f, "postgresql ({})", postgres::describe(opts)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+/// The backend of a store.
+#[derive(Debug)]
+enum Db {
+    Sqlite(SqliteDb),
+    Postgres(PgDb),
+}
+
+/// Runs `$body` with `$db` bound to whichever backend the store has.
+macro_rules! on_db {
+    ($store:expr, $db:ident => $body:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite($db) => $body,
+            $crate::store::Db::Postgres($db) => $body,
+        }
+    };
+}
+use on_db;
+
+/// Handle on the state: the backend and the in-memory copies.
 #[derive(Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    writer: Writer,
+    db: Db,
     apps: Copies<String, App>,
     desks: Copies<String, Desk>,
-    /// Dropped with the store: ends the checkpoint task.
-    _stop_checkpoints: oneshot::Sender<()>,
-}
-
-/// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-
-/// Checkpoints the WAL from a reader connection until the store is dropped or closed. `PASSIVE`
-/// never waits for (nor blocks) readers and writers, of this process or any other; SQLite starts
-/// the WAL over once a checkpoint has copied all of it.
-async fn checkpoints(pool: SqlitePool, mut stop: oneshot::Receiver<()>) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = tick.tick() => {}
-        }
-        if pool.is_closed() {
-            return;
-        }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            if !pool.is_closed() {
-                tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
-            }
-        }
-    }
 }
 
 impl Store {
-    /// Opens (creating if needed) `DIR/sandbox.db` in WAL mode and applies migrations.
-    pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        private_files(data_dir)
-            .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
-        // journal_mode is left out of the per-connection pragmas: switching it needs a lock that
-        // the busy timeout does not wait for, so it is set once below, with retries.
-        let opts = SqliteConnectOptions::new()
-            .filename(data_dir.join(DB_FILE))
-            .create_if_missing(true)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-        enable_wal(&opts).await?;
-        // The write connection is owned by the writer task; migrations run on it first. It never
-        // checkpoints itself: a checkpoint syncs the files, and done in a commit it would stall
-        // every queued write; the checkpoint task below does it from a reader connection.
-        let mut conn = opts.clone().pragma("wal_autocheckpoint", "0").connect().await?;
-        if let Err(e) = schema::migrate(&mut conn).await {
-            let _ = conn.close().await;
-            return Err(e);
-        }
-        let writer = Writer::start(conn);
-        // No ping before handing out a connection (sqlx's default): a local SQLite connection does
-        // not go stale, and each ping is one more round trip to the connection's worker thread.
-        let pool = SqlitePoolOptions::new()
-            .test_before_acquire(false)
-            .max_connections(8)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(15))
-            .connect_with(opts)
-            .await?;
-        let (stop_checkpoints, stop) = oneshot::channel();
-        tokio::spawn(checkpoints(pool.clone(), stop));
-        Ok(Store {
-            pool,
-            writer,
-            apps: Copies::default(),
-            desks: Copies::default(),
-            _stop_checkpoints: stop_checkpoints,
-        })
+    /// Opens the store at `location`, creating it (schema, data dir) on first use.
+    pub async fn open(location: &Location) -> Result<Self, StoreError> {
+        let db = match location {
+            Location::DataDir(dir) => Db::Sqlite(SqliteDb::open(dir).await?),
+            Location::Postgres(opts) => Db::Postgres(PgDb::open((**opts).clone()).await?),
+        };
+        Ok(Store { db, apps: Copies::default(), desks: Copies::default() })
     }
 
     /// Finishes queued writes and closes the connections (waits for them to be returned).
     pub async fn close(&self) {
-        self.writer.close().await;
-        self.pool.close().await;
+        use backend::Backend;
+        on_db!(self, db => db.close().await)
+    }
+
+    /// The SQLite backend (tests of what only SQLite has).
+    #[cfg(test)]
+    fn sqlite(&self) -> &SqliteDb {
+        match &self.db {
+            Db::Sqlite(db) => db,
+            Db::Postgres(_) => panic!("not a SQLite store"),
+        }
+    }
+
+    /// The PostgreSQL backend (tests of what only PostgreSQL has).
+    #[cfg(test)]
+    fn postgres(&self) -> &PgDb {
+        match &self.db {
+            Db::Postgres(db) => db,
+            Db::Sqlite(_) => panic!("not a PostgreSQL store"),
+        }
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use std::time::Duration;
+
+    use jobworth_testkit::stores::{StoreKind, TestStore};
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection};
+
     use super::schema::MIGRATIONS;
+    use super::sqlite::CHECKPOINT_EVERY;
     use super::*;
+
+    /// Where `place` keeps its state.
+    pub(crate) fn location(place: &TestStore) -> Location {
+        Location::new(place.data_dir(), place.database_url()).unwrap()
+    }
+
+    /// A fresh store of `kind`; keep the place until the store is closed.
+    pub(crate) async fn fresh(kind: StoreKind) -> (TestStore, Store) {
+        let place = TestStore::new(kind);
+        let store = Store::open(&location(&place)).await.unwrap();
+        (place, store)
+    }
+
+    /// Opens one more store on `place` (another process's view of the same state).
+    pub(crate) async fn another(place: &TestStore) -> Store {
+        Store::open(&location(place)).await.unwrap()
+    }
+
+    /// Runs `sql` (one `$1` parameter) on whichever database the store has.
+    pub(crate) async fn execute(store: &Store, sql: &str, param: &str) {
+        match &store.db {
+            Db::Sqlite(db) => drop(sqlx::query(sql).bind(param).execute(&db.pool).await.unwrap()),
+            Db::Postgres(db) => drop(sqlx::query(sql).bind(param).execute(db.pool()).await.unwrap()),
+        }
+    }
 
     /// A new desk of app `app` with conn_key `conn`.
     pub(crate) async fn open_desk(store: &Store, conn: &str) -> Desk {
@@ -225,10 +222,8 @@ pub(crate) mod tests {
         d
     }
 
-    #[tokio::test]
-    async fn every_write_moves_its_tables_generation() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).await.unwrap();
+    async fn every_write_moves_its_tables_generation(kind: StoreKind) {
+        let (_place, s) = fresh(kind).await;
         let w = Duration::from_secs(60);
         let mut n = 0;
         let mut gens = || {
@@ -282,7 +277,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn the_wal_is_checkpointed_by_the_background_task() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).await.unwrap();
+        let s = Store::open(&Location::DataDir(dir.path().into())).await.unwrap();
         for i in 0..50 {
             s.record_nonce("app", &format!("n{i}"), now_ms(), Duration::from_secs(60)).await.unwrap().unwrap();
         }
@@ -300,10 +295,11 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn schema_version_and_nonces() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).await.unwrap();
-        let (v,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&s.pool).await.unwrap();
+        let at = Location::DataDir(dir.path().into());
+        let s = Store::open(&at).await.unwrap();
+        let (v,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&s.sqlite().pool).await.unwrap();
         assert_eq!(v, MIGRATIONS.last().unwrap().0);
-        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&s.pool).await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&s.sqlite().pool).await.unwrap();
         assert_eq!(mode, "wal");
         let w = Duration::from_secs(60);
         assert!(s.record_nonce("a", "n1", now_ms(), w).await.unwrap().is_some());
@@ -311,21 +307,98 @@ pub(crate) mod tests {
         assert!(s.record_nonce("b", "n1", now_ms(), w).await.unwrap().is_some());
         // Old nonces are pruned (at most once a second).
         assert!(s.record_nonce("a", "old", now_ms() - 120_000, w).await.unwrap().is_some());
-        s.writer.last_prune_ms.store(0, std::sync::atomic::Ordering::Relaxed);
+        s.sqlite().writer.last_prune_ms.store(0, std::sync::atomic::Ordering::Relaxed);
         assert!(s.record_nonce("a", "n2", now_ms(), w).await.unwrap().is_some());
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM nonces WHERE nonce = 'old'").fetch_one(&s.pool).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM nonces WHERE nonce = 'old'")
+            .fetch_one(&s.sqlite().pool)
+            .await
+            .unwrap();
         assert_eq!(n, 0);
         s.close().await;
         // The horizon moved with the prune, and every process on the dir sees it.
-        let other = Store::open(dir.path()).await.unwrap();
+        let other = Store::open(&at).await.unwrap();
         let seen = other.record_nonce("a", "n3", now_ms(), Duration::from_secs(3600)).await.unwrap().unwrap();
         assert!(seen.pruned_before > now_ms() - 61_000 && seen.pruned_before <= now_ms() - 59_000, "{seen:?}");
         other.close().await;
         // A database from a newer build is refused.
-        let s = Store::open(dir.path()).await.unwrap();
-        sqlx::raw_sql("PRAGMA user_version = 99").execute(&s.pool).await.unwrap();
+        let s = Store::open(&at).await.unwrap();
+        sqlx::raw_sql("PRAGMA user_version = 99").execute(&s.sqlite().pool).await.unwrap();
         s.close().await;
-        assert!(matches!(Store::open(dir.path()).await, Err(StoreError::TooNew(99, _))));
+        assert!(matches!(Store::open(&at).await, Err(StoreError::TooNew(99, _))));
+    }
+
+    async fn nonces_are_refused_once_seen_by_any_instance(kind: StoreKind) {
+        let (place, a) = fresh(kind).await;
+        let b = another(&place).await;
+        let w = Duration::from_secs(60);
+        assert!(a.record_nonce("a", "n1", now_ms(), w).await.unwrap().is_some());
+        assert!(a.record_nonce("a", "n1", now_ms(), w).await.unwrap().is_none());
+        assert!(b.record_nonce("a", "n1", now_ms(), w).await.unwrap().is_none());
+        assert!(b.record_nonce("b", "n1", now_ms(), w).await.unwrap().is_some());
+        assert_eq!(b.nonce_timestamp("a", "n1").await.unwrap().map(|ts| ts <= now_ms()), Some(true));
+        assert_eq!(b.nonce_timestamp("a", "never").await.unwrap(), None);
+        // The pruning horizon one instance raised is what every instance is told.
+        let first = a.record_nonce("a", "n2", now_ms(), w).await.unwrap().unwrap();
+        assert!(first.pruned_before > now_ms() - 61_000, "{first:?}");
+        let seen = b.record_nonce("a", "n3", now_ms(), Duration::from_secs(3600)).await.unwrap().unwrap();
+        assert!(seen.pruned_before >= first.pruned_before, "{seen:?}");
+        a.close().await;
+        b.close().await;
+    }
+
+    #[tokio::test]
+    async fn postgres_prunes_a_second_after_raising_the_horizon() {
+        let (place, s) = fresh(StoreKind::Postgres).await;
+        let db = s.postgres();
+        let w = Duration::from_secs(60);
+        assert!(s.record_nonce("a", "old", now_ms() - 120_000, w).await.unwrap().is_some());
+        let count = || async {
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM nonces WHERE nonce = 'old'").fetch_one(db.pool()).await.unwrap();
+            n
+        };
+        // The first prune after the start only raised the horizon; the next one deletes below it.
+        assert_eq!(count().await, 1);
+        db.last_prune_ms.store(0, std::sync::atomic::Ordering::Relaxed);
+        let seen = s.record_nonce("a", "n", now_ms(), w).await.unwrap().unwrap();
+        assert!(seen.pruned_before > now_ms() - 61_000, "{seen:?}");
+        assert_eq!(count().await, 0);
+        s.close().await;
+        // A database from a newer build is refused.
+        let s = another(&place).await;
+        execute(&s, "UPDATE jobworth_schema SET version = 99 WHERE $1 = $1", "").await;
+        s.close().await;
+        assert!(matches!(Store::open(&location(&place)).await, Err(StoreError::TooNew(99, _))));
+    }
+
+    #[tokio::test]
+    async fn the_banner_never_shows_a_password() {
+        let at = Location::new(Path::new("x"), Some("postgres://me:hunter2@db:6543/sb")).unwrap();
+        assert_eq!(at.to_string(), "postgresql (db:6543/sb)");
+        assert_eq!(format!("{at:?}"), "postgresql (db:6543/sb)");
+        assert_eq!(
+            Location::new(Path::new("d"), None).unwrap().to_string(),
+            format!("sqlite ({})", Path::new("d").join(DB_FILE).display())
+        );
+        let e = Location::new(Path::new("x"), Some("postgres://me:hunter2@db:notaport/sb")).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e = Location::new(Path::new("x"), Some("mysql://me:hunter2@db/sb")).unwrap_err();
+        assert!(matches!(e, StoreError::Url(_)) && !e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_open_postgres_store_shows_no_password() {
+        let place = TestStore::new(StoreKind::Postgres);
+        // The test server trusts loopback: the password is carried, never checked.
+        let url = place.database_url().unwrap().replacen("://postgres@", "://postgres:hunter2@", 1);
+        let s = Store::open(&Location::new(place.data_dir(), Some(&url)).unwrap()).await.unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("Postgres"), "{shown}");
+        s.close().await;
+    }
+
+    jobworth_testkit::store_tests! {
+        #[tokio::test] every_write_moves_its_tables_generation,
+        #[tokio::test] nonces_are_refused_once_seen_by_any_instance,
     }
 }

@@ -1,8 +1,9 @@
-//! Request nonces (replay protection), recorded through the writer's group commit.
+//! Request nonces (replay protection), each committed before its request goes on.
 
 use std::time::Duration;
 
-use super::{NonceError, Recorded, Store, StoreError};
+use super::backend::Backend;
+use super::{on_db, NonceError, Recorded, Store, StoreError};
 
 impl Store {
     /// Records a request nonce. Returns `None` when it was already seen for that app (replay),
@@ -16,17 +17,12 @@ impl Store {
         ts_ms: i64,
         window: Duration,
     ) -> Result<Option<Recorded>, NonceError> {
-        self.writer.record_nonce(app_id, nonce, ts_ms, window).await
+        on_db!(self, db => db.record_nonce(app_id, nonce, ts_ms, window).await)
     }
 
     /// The timestamp of the request that recorded this nonce, while it is in the log: what a
-    /// refused replay is told. Read apart from the writer, only for replays.
+    /// refused replay is told. Read only for replays.
     pub async fn nonce_timestamp(&self, app_id: &str, nonce: &str) -> Result<Option<i64>, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT ts FROM nonces WHERE app_id = ? AND nonce = ?")
-            .bind(app_id)
-            .bind(nonce)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|(ts,)| ts))
+        on_db!(self, db => db.nonce_timestamp(app_id, nonce).await)
     }
 }

@@ -1,7 +1,8 @@
 //! What merchants pushed: job data, positions and pictures. Plain inserts and reads, by app.
 
+use super::backend::Backend;
 use super::desks::random_hex;
-use super::{now_ms, Store, StoreError};
+use super::{on_db, Store, StoreError};
 
 /// Whom a `jobdata/add` call is about, as sent (`cert_no` masked: never stored in full).
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
@@ -97,43 +98,13 @@ impl Store {
     /// Stores one `jobdata/add` call; returns its acceptance id.
     pub async fn insert_job_data(&self, new: NewJobData) -> Result<String, StoreError> {
         let id = random_hex(16);
-        let acceptance_id = id.clone();
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let who = new.subject;
-                    sqlx::query(
-                        "INSERT INTO job_data (acceptance_id, app_id, conn_key, user_id, open_id, cert_type, \
-                         cert_no_shown, user_name, items, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(id)
-                    .bind(new.app_id)
-                    .bind(who.conn_key)
-                    .bind(who.user_id)
-                    .bind(who.open_id)
-                    .bind(who.cert_type)
-                    .bind(who.cert_no_shown)
-                    .bind(who.user_name)
-                    .bind(new.items)
-                    .bind(now_ms())
-                    .execute(&mut *conn)
-                    .await
-                })
-            })
-            .await?;
-        Ok(acceptance_id)
+        on_db!(self, db => db.insert_job_data(&id, &new).await)?;
+        Ok(id)
     }
 
     /// An app's `jobdata/add` calls, oldest first.
     pub async fn job_data(&self, app_id: &str) -> Result<Vec<JobDataRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT acceptance_id, conn_key, user_id, open_id, cert_type, cert_no_shown, user_name, items, created_at \
-             FROM job_data WHERE app_id = ? ORDER BY created_at, rowid LIMIT ?",
-        )
-        .bind(app_id)
-        .bind(LIST_LIMIT)
-        .fetch_all(&self.pool)
-        .await?)
+        on_db!(self, db => db.job_data(app_id, LIST_LIMIT).await)
     }
 
     /// Stores a posting: a new one, or the app's posting of the same `ka_position_id` updated.
@@ -144,110 +115,95 @@ impl Store {
         ka_position_id: Option<&str>,
         info: String,
     ) -> Result<String, StoreError> {
-        let (app_id, ka, id) = (app_id.to_owned(), ka_position_id.map(str::to_owned), random_hex(16));
-        Ok(self
-            .writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let now = now_ms();
-                    sqlx::query_scalar(
-                        "INSERT INTO positions (position_id, app_id, ka_position_id, info, created_at, updated_at) \
-                         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, ka_position_id) WHERE ka_position_id IS NOT NULL \
-                         DO UPDATE SET info = excluded.info, updated_at = excluded.updated_at RETURNING position_id",
-                    )
-                    .bind(id)
-                    .bind(app_id)
-                    .bind(ka)
-                    .bind(info)
-                    .bind(now)
-                    .bind(now)
-                    .fetch_one(&mut *conn)
-                    .await
-                })
-            })
-            .await?)
+        let id = random_hex(16);
+        on_db!(self, db => db.upsert_position(&id, app_id, ka_position_id, &info).await)
     }
 
     /// Replaces the info of the app's posting `position_id`; `false` when there is none.
     pub async fn update_position(&self, app_id: &str, position_id: &str, info: String) -> Result<bool, StoreError> {
-        let (app_id, position_id) = (app_id.to_owned(), position_id.to_owned());
-        let done = self
-            .writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    sqlx::query("UPDATE positions SET info = ?, updated_at = ? WHERE app_id = ? AND position_id = ?")
-                        .bind(info)
-                        .bind(now_ms())
-                        .bind(app_id)
-                        .bind(position_id)
-                        .execute(&mut *conn)
-                        .await
-                })
-            })
-            .await?;
-        Ok(done.rows_affected() == 1)
+        on_db!(self, db => db.update_position(app_id, position_id, &info).await)
     }
 
     /// An app's postings, oldest first.
     pub async fn positions(&self, app_id: &str) -> Result<Vec<PositionRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT position_id, ka_position_id, info, created_at, updated_at FROM positions WHERE app_id = ? \
-             ORDER BY created_at, rowid LIMIT ?",
-        )
-        .bind(app_id)
-        .bind(LIST_LIMIT)
-        .fetch_all(&self.pool)
-        .await?)
+        on_db!(self, db => db.positions(app_id, LIST_LIMIT).await)
     }
 
     /// Stores a checked picture; returns its pic id.
     pub async fn insert_picture(&self, new: NewPicture) -> Result<String, StoreError> {
         let id = random_hex(16);
-        let pic_id = id.clone();
         let sha256 = alipay_v3::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &new.content).as_ref());
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let size = i64::try_from(new.content.len()).unwrap_or(i64::MAX);
-                    sqlx::query(
-                        "INSERT INTO pictures (pic_id, app_id, pic_type, media_type, size, sha256, content, created_at) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(id)
-                    .bind(new.app_id)
-                    .bind(new.pic_type)
-                    .bind(new.media_type)
-                    .bind(size)
-                    .bind(sha256)
-                    .bind(new.content)
-                    .bind(now_ms())
-                    .execute(&mut *conn)
-                    .await
-                })
-            })
-            .await?;
-        Ok(pic_id)
+        on_db!(self, db => db.insert_picture(&id, &new, &sha256).await)?;
+        Ok(id)
     }
 
     /// An app's pictures' metadata, oldest first.
     pub async fn pictures(&self, app_id: &str) -> Result<Vec<PictureRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT pic_id, pic_type, media_type, size, sha256, created_at FROM pictures WHERE app_id = ? \
-             ORDER BY created_at, rowid LIMIT ?",
-        )
-        .bind(app_id)
-        .bind(LIST_LIMIT)
-        .fetch_all(&self.pool)
-        .await?)
+        on_db!(self, db => db.pictures(app_id, LIST_LIMIT).await)
     }
 
     /// Whether the app uploaded the picture `pic_id`.
     pub async fn picture_exists(&self, app_id: &str, pic_id: &str) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM pictures WHERE app_id = ? AND pic_id = ?")
-            .bind(app_id)
-            .bind(pic_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+        on_db!(self, db => db.picture_exists(app_id, pic_id).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jobworth_testkit::stores::StoreKind;
+
+    use super::{JobDataSubject, NewJobData, NewPicture};
+    use crate::store::tests::fresh;
+
+    async fn what_an_app_pushed_is_listed_back_in_order(kind: StoreKind) {
+        let (_place, s) = fresh(kind).await;
+        let subject =
+            JobDataSubject { conn_key: Some("c-1".into()), user_id: Some("2088".into()), ..Default::default() };
+        let first = s
+            .insert_job_data(NewJobData { app_id: "app".into(), subject: subject.clone(), items: "[1]".into() })
+            .await
+            .unwrap();
+        let second =
+            s.insert_job_data(NewJobData { app_id: "app".into(), subject, items: "[2]".into() }).await.unwrap();
+        let rows = s.job_data("app").await.unwrap();
+        assert_eq!(rows.iter().map(|r| r.acceptance_id.as_str()).collect::<Vec<_>>(), [&first, &second]);
+        assert_eq!(rows[0].items, "[1]");
+        assert_eq!(rows[0].subject.conn_key.as_deref(), Some("c-1"));
+        assert!(s.job_data("other").await.unwrap().is_empty());
+
+        // The same ka_position_id names one posting; pushing it again updates it.
+        let p = s.upsert_position("app", Some("ka-1"), "{\"a\":1}".into()).await.unwrap();
+        assert_eq!(s.upsert_position("app", Some("ka-1"), "{\"a\":2}".into()).await.unwrap(), p);
+        let q = s.upsert_position("app", None, "{\"b\":1}".into()).await.unwrap();
+        assert_ne!(p, q);
+        assert!(s.update_position("app", &q, "{\"b\":2}".into()).await.unwrap());
+        assert!(!s.update_position("other", &q, "{}".into()).await.unwrap());
+        let positions = s.positions("app").await.unwrap();
+        let infos: Vec<_> = positions.iter().map(|r| (r.position_id.as_str(), r.info.as_str())).collect();
+        assert_eq!(infos, [(p.as_str(), "{\"a\":2}"), (q.as_str(), "{\"b\":2}")]);
+
+        let content = vec![0x89, b'P', b'N', b'G', 1, 2, 3];
+        let pic = s
+            .insert_picture(NewPicture {
+                app_id: "app".into(),
+                pic_type: Some("JOB_DATA_UPLOAD".into()),
+                media_type: "image/png",
+                content,
+            })
+            .await
+            .unwrap();
+        let pictures = s.pictures("app").await.unwrap();
+        assert_eq!(pictures.len(), 1);
+        assert_eq!(
+            (pictures[0].pic_id.as_str(), pictures[0].size, pictures[0].media_type.as_str()),
+            (pic.as_str(), 7, "image/png")
+        );
+        assert!(s.picture_exists("app", &pic).await.unwrap());
+        assert!(!s.picture_exists("other", &pic).await.unwrap());
+        s.close().await;
+    }
+
+    jobworth_testkit::store_tests! {
+        #[tokio::test] what_an_app_pushed_is_listed_back_in_order,
     }
 }

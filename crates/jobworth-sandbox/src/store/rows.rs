@@ -6,6 +6,7 @@ use alipay_v3::KeyError;
 use jobworth_wire::{CodeFamily, ErrorCode, IdentityResult};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteArgumentValue, SqliteTypeInfo, SqliteValueRef};
 
 /// The persisted key material of the sandbox (one row). Its private keys are wiped when it is
@@ -164,6 +165,14 @@ impl TextColumn for DeskResult {
     }
 }
 
+/// Decodes stored text as `T`: unknown text is an error that shows (a bounded part of) it.
+fn decode_text<T: TextColumn>(text: &str) -> Result<T, BoxDynError> {
+    T::from_text(text).ok_or_else(|| {
+        let shown: String = text.chars().filter(|c| !c.is_control()).take(40).collect();
+        format!("unknown {} {shown:?}", T::WHAT).into()
+    })
+}
+
 macro_rules! text_columns {
     ($($t:ty),+) => {$(
         impl sqlx::Type<Sqlite> for $t {
@@ -184,11 +193,29 @@ macro_rules! text_columns {
 
         impl<'r> sqlx::Decode<'r, Sqlite> for $t {
             fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-                let text = <&str as sqlx::Decode<'r, Sqlite>>::decode(value)?;
-                <$t as TextColumn>::from_text(text).ok_or_else(|| {
-                    let shown: String = text.chars().filter(|c| !c.is_control()).take(40).collect();
-                    format!("unknown {} {shown:?}", <$t as TextColumn>::WHAT).into()
-                })
+                decode_text(<&str as sqlx::Decode<'r, Sqlite>>::decode(value)?)
+            }
+        }
+
+        impl sqlx::Type<Postgres> for $t {
+            fn type_info() -> PgTypeInfo {
+                <str as sqlx::Type<Postgres>>::type_info()
+            }
+
+            fn compatible(ty: &PgTypeInfo) -> bool {
+                <str as sqlx::Type<Postgres>>::compatible(ty)
+            }
+        }
+
+        impl sqlx::Encode<'_, Postgres> for $t {
+            fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                <&str as sqlx::Encode<'_, Postgres>>::encode(self.to_text(), buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, Postgres> for $t {
+            fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+                decode_text(<&str as sqlx::Decode<'r, Postgres>>::decode(value)?)
             }
         }
     )+};

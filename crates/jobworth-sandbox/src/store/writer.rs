@@ -223,8 +223,11 @@ fn deliver(batch: Vec<NonceJob>, result: Result<HashMap<(String, String), Record
 
 #[cfg(test)]
 mod tests {
+    use jobworth_testkit::stores::StoreKind;
+
     use super::{deliver, NonceJob};
-    use crate::store::{now_ms, Generations, Store};
+    use crate::store::tests::fresh;
+    use crate::store::{now_ms, Generations};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -246,10 +249,9 @@ mod tests {
         assert_eq!(got, [Some(gens), Some(gens), None]);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn concurrent_nonces_each_win_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path()).await.unwrap());
+    async fn concurrent_nonces_each_win_once(kind: StoreKind) {
+        let (_place, store) = fresh(kind).await;
+        let store = Arc::new(store);
         let w = Duration::from_secs(60);
         // 8 nonces, each sent 16 times at once: the batches mix duplicates and distinct nonces.
         let barrier = Arc::new(tokio::sync::Barrier::new(128));
@@ -275,5 +277,9 @@ mod tests {
         // A closed store refuses with an error, it does not hang.
         let e = store.record_nonce("app", "late", now_ms(), w).await.unwrap_err();
         assert!(matches!(e, super::NonceError::Closed), "{e}");
+    }
+
+    jobworth_testkit::store_tests! {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)] concurrent_nonces_each_win_once,
     }
 }

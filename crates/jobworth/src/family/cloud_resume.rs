@@ -73,20 +73,45 @@ impl CloudResumeQuery {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<CloudResume, Error> {
-        let tokens = &self.client.inner.tokens;
+        self.send_with_receipt().await.map(|(answer, _)| answer)
+    }
+
+    /// [`send`](Self::send), also returning the answer's [`Receipt`](crate::Receipt), the signed
+    /// evidence of it (an error about a signed answer carries its receipt: [`Error::receipt`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+    /// let (answer, receipt) = client.cloud_resume("c-1", "t-1").send_with_receipt().await?;
+    /// println!("{answer:?} {}", receipt.alipay_nonce);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_with_receipt(self) -> Result<(CloudResume, crate::Receipt), Error> {
+        let tokens = &*self.client.inner.tokens;
         let token =
-            tokens.key_at(cloud_resume::PATH, self.params.conn_key.as_deref(), self.params.once_token.as_deref());
+            self.params.once_token.as_deref().map(|t| {
+                token::TokenKey::at(self.client.app_id(), cloud_resume::PATH, self.params.conn_key.as_deref(), t)
+            });
         let mut call = super::call(&cloud_resume::ENDPOINT, self.params.pairs(), None, self.options);
         call.retry = token::retry_policy(self.retry_ambiguous);
         let spent = [ErrorCode::TokenInvalid, cloud_resume::SPENT_TOKEN];
-        let raw = self.client.execute_with(call, |result| tokens.settle_spent(token, result, &spent)).await?;
+        let settle = token::TokenSettle { ledger: tokens, key: token, spent: &spent };
+        let raw = match self.client.execute_with(call, &settle).await {
+            Ok(raw) => raw,
+            Err(e) => {
+                if matches!(e, Error::ReceiptNotStored(_)) {
+                    // Settled already; a result the caller holds but could not store still spends the token.
+                    token::remember_ambiguous(tokens, settle.key.as_ref(), &e).await;
+                }
+                return Err(e);
+            }
+        };
         let result = super::read(&raw);
         if let Err(e) = &result {
             if e.token_may_be_consumed() {
                 // The answer was verified, so the résumé may have been read with it.
-                tokens.remember_ambiguous(token, e);
+                token::remember_ambiguous(tokens, settle.key.as_ref(), e).await;
             }
         }
-        result
+        result.map(|answer| (answer, crate::Receipt::clone(&raw.receipt)))
     }
 }

@@ -55,6 +55,19 @@ impl CreditAgreementQuery {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<CreditAgreement, Error> {
+        self.send_with_receipt().await.map(|(answer, _)| answer)
+    }
+
+    /// [`send`](Self::send), also returning the answer's [`Receipt`](crate::Receipt), the signed
+    /// evidence of it (an error about a signed answer carries its receipt: [`Error::receipt`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+    /// let (answer, receipt) = client.credit_agreement().send_with_receipt().await?;
+    /// println!("{answer:?} {}", receipt.alipay_nonce);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_with_receipt(self) -> Result<(CreditAgreement, crate::Receipt), Error> {
         let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
         if set(&self.params.out_agreement_no) == set(&self.params.credit_agreement_id) {
             return Err(Error::from(NotSentError::invalid(

@@ -94,6 +94,19 @@ impl JobDataAdd {
     /// # let _ = added; Ok(()) }
     /// ```
     pub async fn send(self) -> Result<JobDataAdded, Error> {
+        self.send_with_receipt().await.map(|(answer, _)| answer)
+    }
+
+    /// [`send`](Self::send), also returning the answer's [`Receipt`](crate::Receipt), the signed
+    /// evidence of it (an error about a signed answer carries its receipt: [`Error::receipt`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+    /// let (answer, receipt) = client.add_job_data([]).send_with_receipt().await?;
+    /// println!("{answer:?} {}", receipt.alipay_nonce);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_with_receipt(self) -> Result<(JobDataAdded, crate::Receipt), Error> {
         let json = super::to_json(&self.body)?;
         let call = super::call(&job_data::ENDPOINT, Vec::new(), Some(json), self.options);
         super::send(&self.client, call).await

@@ -27,6 +27,7 @@ use serde::de::DeserializeOwned;
 use crate::client::{Call, Client, Retry};
 use crate::error::{json_error_text, BusinessError, ConfigError, Error};
 use crate::request::RawResponse;
+use crate::Receipt;
 
 mod cloud_resume;
 mod credit_agreement;
@@ -202,10 +203,10 @@ pub(crate) fn to_json(body: &impl serde::Serialize) -> Result<String, Error> {
     })
 }
 
-/// Sends a family call and reads its answer (see [`read`]).
-pub(crate) async fn send<T: DeserializeOwned + Outcome>(client: &Client, call: Call) -> Result<T, Error> {
+/// Sends a family call and reads its answer (see [`read`]), with the answer's receipt.
+pub(crate) async fn send<T: DeserializeOwned + Outcome>(client: &Client, call: Call) -> Result<(T, Receipt), Error> {
     let raw = client.execute(call).await?;
-    read(&raw)
+    read(&raw).map(|answer| (answer, Receipt::clone(&raw.receipt)))
 }
 
 /// Reads a verified answer: a 200 whose `sub_code` is set is [`Error::Business`]; otherwise the

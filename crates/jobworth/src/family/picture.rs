@@ -176,6 +176,19 @@ impl PictureUpload {
     /// # let _ = pic_id; Ok(()) }
     /// ```
     pub async fn send(self) -> Result<PictureUploaded, Error> {
+        self.send_with_receipt().await.map(|(answer, _)| answer)
+    }
+
+    /// [`send`](Self::send), also returning the answer's [`Receipt`](crate::Receipt), the signed
+    /// evidence of it (an error about a signed answer carries its receipt: [`Error::receipt`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+    /// let (answer, receipt) = client.upload_picture(vec![0xFF, 0xD8, 0xFF], "JOB_DATA_UPLOAD").send_with_receipt().await?;
+    /// println!("{answer:?} {}", receipt.alipay_nonce);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_with_receipt(self) -> Result<(PictureUploaded, crate::Receipt), Error> {
         let format = self.content.check().map_err(|e| {
             let code = e.code().map(|c| format!(" (the gateway would answer {c})")).unwrap_or_default();
             let mut err = NotSentError::invalid(format!("picture not sent: {e}{code}"), None);

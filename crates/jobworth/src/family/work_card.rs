@@ -148,6 +148,19 @@ impl WorkCardInfoQuery {
     /// # let _ = card; Ok(()) }
     /// ```
     pub async fn send(self) -> Result<WorkCardInfo, Error> {
+        self.send_with_receipt().await.map(|(answer, _)| answer)
+    }
+
+    /// [`send`](Self::send), also returning the answer's [`Receipt`](crate::Receipt), the signed
+    /// evidence of it (an error about a signed answer carries its receipt: [`Error::receipt`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: jobworth::Client) -> Result<(), jobworth::Error> {
+    /// let (answer, receipt) = client.work_card_info().send_with_receipt().await?;
+    /// println!("{answer:?} {}", receipt.alipay_nonce);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_with_receipt(self) -> Result<(WorkCardInfo, crate::Receipt), Error> {
         let identifier = self.identifier();
         if identifier != Some(UserIdentifier::Cert) && self.params.cert_no.is_some() {
             tracing::debug!(
