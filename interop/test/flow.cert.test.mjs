@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 
 import {
-  AlipaySdk,
   assertApiErrorShape,
+  certModeSdk,
   expectSdkError,
   fixture,
   queryParams,
@@ -20,19 +20,7 @@ import {
 describe('official SDK, certificate mode', () => {
   let sandbox, base, keys, appId, app, sdk, teacher;
 
-  const certSdk = (overrides = {}) =>
-    new AlipaySdk({
-      appId,
-      // PKCS#8 PEM needs keyType PKCS8 in the Node SDK.
-      privateKey: keys.privatePkcs8Pem,
-      keyType: 'PKCS8',
-      appCertContent: app.app_cert,
-      alipayPublicCertContent: app.alipay_cert,
-      alipayRootCertContent: app.alipay_root_cert,
-      endpoint: base,
-      timeout: 10_000,
-      ...overrides,
-    });
+  const certSdk = (overrides = {}) => certModeSdk({ base, appId, keys, app, ...overrides });
 
   before(async () => {
     ({ sandbox, base, keys, appId, app, personas: { teacher } } = await sandboxWithApp());

@@ -259,6 +259,22 @@ export function keyModeSdk({ base, appId, keys, alipayPublicKey, ...rest }) {
   });
 }
 
+/** The official SDK in certificate mode with the certificates the registration `app` issued. */
+export function certModeSdk({ base, appId, keys, app, ...rest }) {
+  return new AlipaySdk({
+    appId,
+    // PKCS#8 PEM needs keyType PKCS8 in the Node SDK.
+    privateKey: keys.privatePkcs8Pem,
+    keyType: 'PKCS8',
+    appCertContent: app.app_cert,
+    alipayPublicCertContent: app.alipay_cert,
+    alipayRootCertContent: app.alipay_root_cert,
+    endpoint: base,
+    timeout: 10_000,
+    ...rest,
+  });
+}
+
 /**
  * What most test files start from: a fresh sandbox (`sandbox.stop()` ends it), one app registered
  * with a new key, the key-mode SDK for that app, and the personas by name. `publicKeyForm: 'base64'`

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 
-use crate::cli::{Cli, Command, KeysCommand, ReceiptCommand};
+use crate::cli::{Cli, Command, JobDataCommand, KeysCommand, PictureCommand, PositionCommand, ReceiptCommand};
 use crate::error::CliError;
 
 fn main() -> ExitCode {
@@ -45,6 +45,12 @@ async fn run(command: Command) -> Result<(), CliError> {
     match command {
         Command::Demo(args) => cmd::demo::run(args).await,
         Command::Query(args) => cmd::query::run(args).await,
+        Command::WorkCard(args) => cmd::family::work_card(*args).await,
+        Command::CloudResume(args) => cmd::family::cloud_resume(*args).await,
+        Command::JobData { command: JobDataCommand::Add(args) } => cmd::family::job_data_add(*args).await,
+        Command::Picture { command: PictureCommand::Upload(args) } => cmd::family::picture_upload(*args).await,
+        Command::Position { command: PositionCommand::Add(args) } => cmd::family::position_add(*args).await,
+        Command::CreditAgreement(args) => cmd::family::credit_agreement(*args).await,
         Command::Sandbox(args) => cmd::sandbox::run(args).await,
         Command::OrderString(args) => cmd::order_string::run(args),
         Command::Keys { command: KeysCommand::Generate(args) } => cmd::keys::generate(args),

@@ -5,6 +5,7 @@ pub mod cert_sn;
 mod control;
 pub mod demo;
 pub mod doctor;
+pub mod family;
 pub mod keys;
 pub mod order_string;
 pub mod query;

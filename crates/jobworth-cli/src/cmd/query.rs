@@ -177,9 +177,8 @@ pub struct QueryArgs {
     /// conn_key: the out_agreement_no of step 1 (the order string)
     #[arg(long, value_name = "KEY", help_heading = "Query")]
     pub conn_key: String,
-    /// once_token: the single-use token of this authorization; a terminal result can be read once with it
-    #[arg(long, value_name = "TOKEN", help_heading = "Query")]
-    pub once_token: String,
+    #[command(flatten, next_help_heading = "Query")]
+    pub token: OnceTokenArgs,
     /// query_type
     #[arg(long, value_name = "TYPE", value_enum, help_heading = "Query")]
     pub query_type: Option<QueryTypeArg>,
@@ -195,28 +194,74 @@ pub struct QueryArgs {
     /// open_id of the user
     #[arg(long, value_name = "ID", help_heading = "Query")]
     pub open_id: Option<String>,
+    #[command(flatten, next_help_heading = "Query")]
+    pub cert: CertArgs,
+}
+
+/// The single-use once_token of an authorization in one of three forms. `Debug` hides it.
+#[derive(clap::Args)]
+pub struct OnceTokenArgs {
+    /// once_token: the single-use token of this authorization (a terminal result, or the résumé, is read once
+    /// with it). Visible in `ps`: prefer ALIPAY_ONCE_TOKEN or --once-token-file
+    #[arg(long, value_name = "TOKEN", value_parser = zeroizing)]
+    pub once_token: Option<Zeroizing<String>>,
+    /// File holding the once_token (one trailing newline ignored); env: ALIPAY_ONCE_TOKEN
+    #[arg(long, value_name = "PATH")]
+    pub once_token_file: Option<PathBuf>,
+}
+
+/// The heading of an argument that follows a flattened group with its own heading: the default
+/// section (`Options`), where it was before the group had one.
+pub const NO_HEADING: Option<&str> = None;
+
+/// Environment form of `--once-token`.
+pub const ONCE_TOKEN_ENV: &str = "ALIPAY_ONCE_TOKEN";
+
+impl OnceTokenArgs {
+    /// The once_token from whichever form was given; one is required.
+    pub fn token(&self) -> Result<Secret, CliError> {
+        secret_input(
+            "once_token",
+            ("--once-token", self.once_token.as_deref().map(String::as_str)),
+            ("--once-token-file", self.once_token_file.as_deref()),
+            ONCE_TOKEN_ENV,
+        )?
+        .ok_or_else(|| {
+            CliError::config(format!(
+                "a once_token is required: --once-token-file PATH, {ONCE_TOKEN_ENV} or --once-token"
+            ))
+        })
+    }
+}
+
+impl fmt::Debug for OnceTokenArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OnceTokenArgs")
+            .field("once_token", &redacted(&self.once_token))
+            .field("once_token_file", &self.once_token_file)
+            .finish()
+    }
+}
+
+/// The user named by ID document: `cert_no` in one of three forms, and its `cert_type`. `Debug`
+/// masks `cert_no`.
+#[derive(clap::Args)]
+pub struct CertArgs {
     /// cert_no: the user's document number (never printed in clear); needs --cert-type. Visible in
     /// `ps`: prefer ALIPAY_CERT_NO or --cert-no-file
-    #[arg(long, value_name = "NUMBER", requires = "cert_type", value_parser = zeroizing, help_heading = "Query")]
+    #[arg(long, value_name = "NUMBER", requires = "cert_type", value_parser = zeroizing)]
     pub cert_no: Option<Zeroizing<String>>,
     /// File holding the cert_no (one trailing newline ignored); needs --cert-type; env: ALIPAY_CERT_NO
-    #[arg(long, value_name = "PATH", requires = "cert_type", help_heading = "Query")]
+    #[arg(long, value_name = "PATH", requires = "cert_type")]
     pub cert_no_file: Option<PathBuf>,
     /// cert_type of the cert_no (--cert-no, --cert-no-file or ALIPAY_CERT_NO)
-    #[arg(long, value_name = "TYPE", value_enum, help_heading = "Query")]
+    #[arg(long, value_name = "TYPE", value_enum)]
     pub cert_type: Option<CertTypeArg>,
 }
 
-impl fmt::Debug for QueryArgs {
+impl fmt::Debug for CertArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueryArgs")
-            .field("conn_key", &self.conn_key)
-            .field("once_token", &self.once_token)
-            .field("query_type", &self.query_type)
-            .field("identity_type", &self.identity_type)
-            .field("service_id", &self.service_id)
-            .field("user_id", &self.user_id)
-            .field("open_id", &self.open_id)
+        f.debug_struct("CertArgs")
             .field("cert_no", &self.cert_no.as_deref().map(|n| alipay_v3::mask(n)))
             .field("cert_no_file", &self.cert_no_file)
             .field("cert_type", &self.cert_type)
@@ -224,9 +269,24 @@ impl fmt::Debug for QueryArgs {
     }
 }
 
-impl QueryArgs {
+impl fmt::Debug for QueryArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueryArgs")
+            .field("conn_key", &self.conn_key)
+            .field("token", &self.token)
+            .field("query_type", &self.query_type)
+            .field("identity_type", &self.identity_type)
+            .field("service_id", &self.service_id)
+            .field("user_id", &self.user_id)
+            .field("open_id", &self.open_id)
+            .field("cert", &self.cert)
+            .finish()
+    }
+}
+
+impl CertArgs {
     /// The cert_no from whichever form was given, checked against `--cert-type`.
-    fn cert_no(&self) -> Result<Option<Secret>, CliError> {
+    pub fn cert_no(&self) -> Result<Option<Secret>, CliError> {
         let no = secret_input(
             "cert_no",
             ("--cert-no", self.cert_no.as_deref().map(String::as_str)),
@@ -256,7 +316,7 @@ pub struct Args {
     #[command(flatten)]
     pub query: QueryArgs,
     /// Print the verified response (or the API error) as one JSON object on stdout, wire field names
-    #[arg(long)]
+    #[arg(long, help_heading = NO_HEADING)]
     pub json: bool,
     /// Write the receipt of the signed answer (a result or a signed error) to FILE before printing it:
     /// JSON, mode 0600, never overwriting; it holds the request-target, once_token included
@@ -286,7 +346,11 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 
 pub async fn run(args: Box<Args>) -> Result<(), CliError> {
     let json = args.json;
-    let result = send(args).await;
+    with_json_errors(json, send(args).await)
+}
+
+/// Under `--json`, a configuration error's object on stdout (exit 3 and 4 print their own).
+pub fn with_json_errors(json: bool, result: Result<(), CliError>) -> Result<(), CliError> {
     if let Err(err) = &result {
         // Exit 3 and 4 print their own object; a configuration error gets one here.
         if let (true, Exit::Config) = (json, err.exit) {
@@ -299,7 +363,7 @@ pub async fn run(args: Box<Args>) -> Result<(), CliError> {
 async fn send(args: Box<Args>) -> Result<(), CliError> {
     let client = args.connection.build_client()?;
     let q = &args.query;
-    let cert_no = q.cert_no()?;
+    let cert_no = q.cert.cert_no()?;
     // Checked here rather than by clap so that configuration mistakes are named first; without it
     // the gateway refuses the call (and the query's once_token is no closer to its result).
     let Some(query_type) = q.query_type else {
@@ -308,8 +372,9 @@ async fn send(args: Box<Args>) -> Result<(), CliError> {
              user's) or dim (identifiers optional)",
         ));
     };
+    let once_token = q.token.token()?;
     let mut request =
-        client.authentication_query().conn_key(&q.conn_key).once_token(&q.once_token).service_id(&q.service_id);
+        client.authentication_query().conn_key(&q.conn_key).once_token(once_token.as_str()).service_id(&q.service_id);
     request = request.query_type(query_type.to_sdk());
     if let Some(t) = &q.identity_type {
         request = request.identity_type(t.as_str());
@@ -320,7 +385,7 @@ async fn send(args: Box<Args>) -> Result<(), CliError> {
     if let Some(id) = &q.open_id {
         request = request.open_id(id);
     }
-    if let (Some(no), Some(t)) = (&cert_no, q.cert_type) {
+    if let (Some(no), Some(t)) = (&cert_no, q.cert.cert_type) {
         request = request.cert(t.to_sdk(), no.as_str());
     }
     // Reserved before sending: a receipt that cannot be stored is refused while nothing is spent.
@@ -537,7 +602,7 @@ impl QueryTypeArg {
 }
 
 impl CertTypeArg {
-    fn to_sdk(self) -> jobworth::CertType {
+    pub fn to_sdk(self) -> jobworth::CertType {
         jobworth::CertType::from(wire_name(self).as_str())
     }
 }
@@ -580,6 +645,9 @@ fn print_result(result: &jobworth::AuthenticationResult, mode: &str, json: bool)
 
 /// Prints what the user needs to know about `err` and maps it to its exit status (3 refused, 4 no usable answer).
 pub fn report_error(err: jobworth::Error, endpoint: &str, json: bool) -> CliError {
+    if let Some(business) = business_of(&err) {
+        return report_business(business, &err, json);
+    }
     if let Some(api) = err.as_api() {
         if json {
             // The SDK serialises an API error as the wire's error object (with the HTTP status).
@@ -623,6 +691,42 @@ pub fn report_error(err: jobworth::Error, endpoint: &str, json: bool) -> CliErro
     }
     failure.print(&err);
     CliError::silent(Exit::Transport)
+}
+
+/// The business outcome of a verified 200 answer (`sub_code`), also as the last answer of a
+/// token that an earlier ambiguous attempt may have spent.
+fn business_of(err: &jobworth::Error) -> Option<&jobworth::BusinessError> {
+    match err {
+        jobworth::Error::Business(b) => Some(b),
+        jobworth::Error::TokenPossiblyConsumed { last, .. } => business_of(last),
+        _ => None,
+    }
+}
+
+/// A `sub_code` answer is the API's refusal (exit 3): `--json` prints the verified answer itself,
+/// which carries `sub_code` and `sub_msg`.
+fn report_business(b: &jobworth::BusinessError, err: &jobworth::Error, json: bool) -> CliError {
+    if json {
+        match serde_json::from_slice::<serde_json::Value>(&b.body).and_then(|v| serde_json::to_string(&v)) {
+            Ok(text) => println!("{text}"),
+            Err(e) => return CliError::failure(format!("cannot encode JSON: {e}")),
+        }
+    }
+    let p = Palette::stderr();
+    let message = if b.message.is_empty() { String::new() } else { format!(": {}", b.message) };
+    eprintln!(
+        "{} the API answered sub_code {} (HTTP {}){message}",
+        p.red(&p.bold("error:")),
+        p.bold(b.code.as_str()),
+        b.response.status.as_u16()
+    );
+    eprintln!("  trace id: {}", b.response.trace_id.as_deref().unwrap_or("(none)"));
+    if matches!(err, jobworth::Error::TokenPossiblyConsumed { .. }) {
+        eprintln!("  note: {err}");
+    } else if let Some(hint) = b.code.hint().and_then(|h| hint_beyond(&b.message, h)) {
+        eprintln!("  hint: {hint}");
+    }
+    CliError::silent(Exit::Api)
 }
 
 /// The clauses of a code's `hint` (separated by `; `) that the server's message does not already
