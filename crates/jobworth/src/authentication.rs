@@ -126,7 +126,7 @@ impl fmt::Debug for AuthenticationQuery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthenticationQuery")
             .field("conn_key", &self.conn_key)
-            .field("once_token", &self.once_token)
+            .field("once_token", &self.once_token.as_deref().map(alipay_v3::mask))
             .field("query_type", &self.query_type)
             .field("identity_type", &self.identity_type)
             .field("service_id", &self.service_id)

@@ -28,6 +28,9 @@ use jobworth_wire::ErrorCode;
 const USER_AGENT: &str = concat!("jobworth-rust/", env!("CARGO_PKG_VERSION"));
 /// Query parameters whose values are masked in logs and scrubbed from error text.
 pub(crate) const SECRET_PARAMS: &[&str] = &["cert_no"];
+/// Query parameters masked where a request is shown (debug logs, `Debug`): the secret ones, the
+/// single-use token (whoever reads it could spend it) and the user's name.
+pub(crate) const SHOWN_MASKED: &[&str] = &["cert_no", "once_token", "user_name"];
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// An Alipay v3 client for one app. Cheap to clone (one `Arc`); share it across tasks. Clones
@@ -283,7 +286,7 @@ impl Client {
             log_target.push(if i == 0 { '?' } else { '&' });
             log_target.push_str(&query::encode_component(k, QueryEncoding::Rfc3986));
             log_target.push('=');
-            if SECRET_PARAMS.contains(&k.as_str()) {
+            if SHOWN_MASKED.contains(&k.as_str()) {
                 log_target.push_str(
                     &query::encode_component(&alipay_v3::mask(v), QueryEncoding::Rfc3986).replace("%2A", "*"),
                 );

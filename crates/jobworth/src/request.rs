@@ -10,7 +10,7 @@ use http::{HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::client::{Call, Client, Retry, SECRET_PARAMS};
+use crate::client::{Call, Client, Retry, SHOWN_MASKED};
 use crate::error::{json_error_text, ConfigError, DecodeError, Error, RequestInfo, ResponseInfo};
 
 impl Client {
@@ -66,9 +66,7 @@ impl fmt::Debug for RequestBuilder {
         let query: Vec<(&str, String)> = self
             .query
             .iter()
-            .map(|(k, v)| {
-                (k.as_str(), if SECRET_PARAMS.contains(&k.as_str()) { alipay_v3::mask(v) } else { v.clone() })
-            })
+            .map(|(k, v)| (k.as_str(), if SHOWN_MASKED.contains(&k.as_str()) { alipay_v3::mask(v) } else { v.clone() }))
             .collect();
         f.debug_struct("RequestBuilder")
             .field("method", &self.method)

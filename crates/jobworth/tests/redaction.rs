@@ -180,3 +180,27 @@ fn debug_output_of_configuration_and_requests_is_clean() {
         .unwrap_err();
     assert!(!format!("{v} {v:?}").contains("110105200002290022"));
 }
+
+#[tokio::test]
+async fn once_tokens_and_user_names_are_masked_where_a_request_is_shown() {
+    let buf = logs();
+    let server =
+        RawServer::start(RawMode::Respond(Arc::new(move |_| signed_http(400, r#"{"code":"SYSTEM_ERROR"}"#)))).await;
+    let c = client(&server.url());
+    let token = "tok-redaction-0123456789";
+    let _ = c.cloud_resume("conn-masked", token).send().await.unwrap_err();
+    let _ = c.work_card_info().conn_key("conn-masked").user_name("张三丰先生").user_id("2088").send().await;
+    let q = c.authentication_query().conn_key("conn-masked").once_token(token);
+    assert!(!format!("{q:?}").contains(token), "{q:?}");
+    let r = c.cloud_resume("conn-masked", token);
+    assert!(!format!("{r:?}").contains(token), "{r:?}");
+    let w = c.work_card_info().user_name("张三丰先生");
+    assert!(!format!("{w:?}").contains("张三丰先生"), "{w:?}");
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("conn_key=conn-masked"), "{logs}");
+    assert!(!logs.contains(token), "logs show a once_token: {logs}");
+    assert!(!logs.contains("张三丰先生") && !logs.contains("%E5%BC%A0%E4%B8%89%E4%B8%B0"), "logs show a name: {logs}");
+    // The wire carried both.
+    let targets: Vec<_> = server.requests().iter().map(|r| r.target.clone()).collect();
+    assert!(targets.iter().any(|t| t.contains(token)), "{targets:?}");
+}

@@ -44,7 +44,7 @@ query_model! {
         /// `conn_key`: the `out_agreement_no` of step 1.
         conn_key: String,
         /// `once_token`: the single-use token of the authorisation.
-        once_token: String,
+        once_token: String as redacted,
     }
 }
 
