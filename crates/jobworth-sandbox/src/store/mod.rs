@@ -126,6 +126,10 @@ macro_rules! on_db {
 }
 use on_db;
 
+/// Most expired nonces one prune (at most one a second per process) deletes: far above the
+/// rate requests add them, so a steady store keeps up, while a backlog costs no long stall.
+pub(super) const PRUNE_BATCH: i64 = 10_000;
+
 /// Handle on the state: the backend and the in-memory copies.
 #[derive(Debug)]
 pub struct Store {
@@ -344,6 +348,38 @@ pub(crate) mod tests {
         assert!(seen.pruned_before >= first.pruned_before, "{seen:?}");
         a.close().await;
         b.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_backlog_of_expired_nonces_drains_in_bounded_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&Location::DataDir(dir.path().into())).await.unwrap();
+        let old = now_ms() - 3_600_000;
+        let backlog = PRUNE_BATCH + 7;
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) \
+             INSERT INTO nonces (app_id, nonce, ts) SELECT 'app', 'old' || i, ? FROM n",
+        )
+        .bind(backlog)
+        .bind(old)
+        .execute(&s.sqlite().pool)
+        .await
+        .unwrap();
+        let left = || async {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM nonces WHERE ts = ?")
+                .bind(old)
+                .fetch_one(&s.sqlite().pool)
+                .await
+                .unwrap();
+            n
+        };
+        let w = Duration::from_secs(60);
+        for (round, expected) in [(1, 7), (2, 0)] {
+            s.sqlite().writer.last_prune_ms.store(0, std::sync::atomic::Ordering::Relaxed);
+            s.record_nonce("app", &format!("fresh{round}"), now_ms(), w).await.unwrap().unwrap();
+            assert_eq!(left().await, expected, "after prune {round}");
+        }
+        s.close().await;
     }
 
     #[tokio::test]

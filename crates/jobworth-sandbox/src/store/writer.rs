@@ -173,7 +173,14 @@ async fn write(
         let window = batch.iter().map(|j| j.window).max().unwrap_or_default();
         let cutoff = now - duration_ms(window);
         let mut tx = conn.begin().await?;
-        sqlx::query("DELETE FROM nonces WHERE ts < ?").bind(cutoff).execute(&mut *tx).await?;
+        // A bounded batch: a backlog (a store reopened after a long stop) drains over several
+        // prunes instead of stalling the requests behind one huge delete. Rows left below the
+        // horizon refuse nothing a fresh timestamp could carry.
+        sqlx::query("DELETE FROM nonces WHERE (app_id, nonce) IN (SELECT app_id, nonce FROM nonces WHERE ts < ? ORDER BY ts LIMIT ?)")
+            .bind(cutoff)
+            .bind(super::PRUNE_BATCH)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("UPDATE generations SET nonces_pruned_before = max(nonces_pruned_before, ?)")
             .bind(cutoff)
             .execute(&mut *tx)

@@ -103,7 +103,14 @@ impl PgDb {
             .execute(&mut *tx)
             .await?;
         if delete_below > i64::MIN {
-            sqlx::query("DELETE FROM nonces WHERE ts < $1").bind(delete_below.min(cutoff)).execute(&mut *tx).await?;
+            // A bounded batch, as on SQLite: a backlog drains over several prunes.
+            sqlx::query(
+                "DELETE FROM nonces WHERE ctid IN (SELECT ctid FROM nonces WHERE ts < $1 ORDER BY ts LIMIT $2)",
+            )
+            .bind(delete_below.min(cutoff))
+            .bind(super::PRUNE_BATCH)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         // Only a committed horizon counts as raised.
